@@ -1,0 +1,213 @@
+"""What an exercise is, and how a student's function is run against it.
+
+A ``FunctionExercise`` pairs a reference with the cases to try: seeded random inputs with
+every dimension different, plus edge cases (0, ±1e4, float32, a single sample). Each case is
+run on copies of its inputs, under a watcher for reference calls, with floating-point errors
+raised, and compared with the reference by ``compare``.
+"""
+from __future__ import annotations
+
+import copy
+import linecache
+import traceback
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable
+
+import numpy as np
+
+from ._guard import CAPTURED_NUMPY, call_watched
+from .compare import as_checked_array, close, compare
+from .report import Report
+
+_errstate = CAPTURED_NUMPY["errstate"]
+_array_equal = CAPTURED_NUMPY["array_equal"]
+_LIBRARY_DIRS = (str(Path(np.__file__).parent), str(Path(__file__).resolve().parent.parent))
+
+
+@dataclass
+class Case:
+    """One input to try.
+
+    Attributes
+    ----------
+    description : str
+        How the message refers to it, e.g. "a random (5, 3) input" (never the expected output).
+    args, kwargs : the call's arguments
+    batch : int, optional
+        The batch size N, when the result is averaged over a batch (enables the ratio-N hint).
+    float32 : bool
+        The input is float32 and the result must stay float32.
+    raises : str, optional
+        The input is invalid: the function must raise ValueError, and this text (the hint)
+        says why.
+    """
+
+    description: str
+    args: tuple
+    kwargs: dict = field(default_factory=dict)
+    batch: int | None = None
+    float32: bool = False
+    raises: str | None = None
+
+
+class Exercise:
+    """Base class: ``run`` checks a student's object and records problems in the report."""
+
+    name: str
+    allowed: tuple = ()  # bplib objects the student may use, e.g. a base class handed out
+    reference: Callable
+
+    def run(self, student: Any, report: Report, rng: np.random.Generator, hidden: bool) -> None:
+        raise NotImplementedError
+
+
+def where_in_student_code(error: BaseException) -> str:
+    """The last line of the student's own code in the traceback, e.g. "line 4: return x @ W"."""
+    frames = [f for f in traceback.extract_tb(error.__traceback__) if not f.filename.startswith(_LIBRARY_DIRS)]
+    if not frames:
+        return "inside a library call, with arguments your code passed"
+    frame = frames[-1]
+    line = frame.line or linecache.getline(frame.filename, frame.lineno).strip()
+    return f"line {frame.lineno}: `{line}`"
+
+
+def call_student(report: Report, fn: Callable, case: Case, allowed: tuple) -> tuple[str, Any]:
+    """Run ``fn`` on a copy of the case's inputs.
+
+    Returns (status, result): status is "ok", "nonfinite" (a floating-point overflow, division
+    by zero or invalid operation, left for the caller to explain) or "failed" (already reported).
+    """
+    args, kwargs = copy.deepcopy(case.args), copy.deepcopy(case.kwargs)
+    try:
+        with _errstate(over="raise", divide="raise", invalid="raise", under="ignore"):
+            result, reached = call_watched(fn, args, kwargs, allowed)
+    except NotImplementedError:
+        report.stop("not_implemented")
+        return "failed", None
+    except FloatingPointError as error:
+        return "nonfinite", str(error)
+    except Exception as error:  # the student's code failed: explain, never show our internals
+        report.fail("raised", case=case.description, error=f"{type(error).__name__}: {error}", where=where_in_student_code(error))
+        return "failed", None
+    if reached:
+        report.stop("reference_used", path=reached[0])
+        return "failed", None
+    for i, (before, after) in enumerate(zip(case.args, args)):
+        if isinstance(before, np.ndarray) and not (isinstance(after, np.ndarray) and _array_equal(before, after)):
+            report.fail("mutated_input", arg=f"(argument {i + 1})")
+    return "ok", result
+
+
+def overflowed_but_right(fn: Callable, case: Case, expected: np.ndarray, rtol: float, atol: float) -> bool:
+    """Re-run with floating-point errors ignored: was only the way there unstable?"""
+    try:
+        with _errstate(all="ignore"):
+            result = fn(*copy.deepcopy(case.args), **copy.deepcopy(case.kwargs))
+    except Exception:
+        return False
+    report = Report("")
+    got = as_checked_array(result, report, "")
+    return got is not None and close(got, np.asarray(expected, dtype=np.float64), rtol, atol)
+
+
+def uses_notebook_global(fn: Callable) -> str | None:
+    """The name of a notebook-level array that ``fn`` reads, if any (misconception 24)."""
+    code, namespace = getattr(fn, "__code__", None), getattr(fn, "__globals__", {})
+    if code is None:
+        return None
+    for name in code.co_names:
+        if isinstance(namespace.get(name), np.ndarray):
+            return name
+    return None
+
+
+@dataclass
+class FunctionExercise(Exercise):
+    """A function checked value by value against a reference.
+
+    Attributes
+    ----------
+    name : str
+    reference : callable with the same signature as the student's function
+    cases : callable (rng, hidden) -> list[Case]
+    variants : hint key -> a known wrong implementation (same signature); a result that matches
+        one of them gets that hint
+    outputs : names of the returned values when the function returns a tuple, else None
+    nonfinite_key : the hint for overflow or NaN
+    """
+
+    name: str
+    reference: Callable
+    cases: Callable[[np.random.Generator, bool], list[Case]]
+    variants: dict[str, Callable] = field(default_factory=dict)
+    outputs: tuple[str, ...] | None = None
+    nonfinite_key: str = "overflow"
+    rtol: float = 1e-6
+    atol: float = 1e-9
+    allowed: tuple = ()
+
+    def run(self, student: Callable, report: Report, rng: np.random.Generator, hidden: bool) -> None:
+        for case in self.cases(rng, hidden):
+            report.cases += 1
+            self._run_case(student, case, report)
+            if report.stopped:
+                return
+        if not report.passed:
+            global_name = uses_notebook_global(student)
+            if global_name:
+                report.fail("uses_global", global_name=global_name)
+
+    def _run_case(self, student: Callable, case: Case, report: Report) -> None:
+        if case.raises:
+            self._expect_value_error(student, case, report)
+            return
+        expected = self.reference(*copy.deepcopy(case.args), **copy.deepcopy(case.kwargs))
+        status, result = call_student(report, student, case, self.allowed)
+        if status == "nonfinite":
+            if self.outputs is None and overflowed_but_right(student, case, expected, self.rtol, self.atol):
+                report.fail("overflow_on_the_way", case=case.description)
+            else:
+                report.fail(self.nonfinite_key, case=case.description, error=result)
+        if status != "ok":
+            return
+        variants = {key: self._variant(wrong, case) for key, wrong in self.variants.items()}
+        variants = {key: v for key, v in variants.items() if v is not None}
+        if self.outputs is None:
+            parts = [("", result, expected, variants)]
+        elif isinstance(result, (tuple, list)) and len(result) == len(self.outputs):
+            parts = [(f" ({out})", result[i], expected[i], {k: v[i] for k, v in variants.items()})
+                     for i, out in enumerate(self.outputs)]
+        else:
+            count = len(result) if isinstance(result, (tuple, list)) else 1
+            report.fail("wrong_length", case=case.description, got=count, expected=len(self.outputs))
+            return
+        # float32 carries ~7 significant digits, so its results are compared more loosely.
+        rtol, atol = (max(self.rtol, 1e-5), max(self.atol, 1e-6)) if case.float32 else (self.rtol, self.atol)
+        for label, got, want, wrong_results in parts:
+            compare(report, got, want, case.description + label, batch=case.batch, rtol=rtol, atol=atol,
+                    nonfinite_key=self.nonfinite_key, variants=wrong_results)
+            if case.float32 and isinstance(got, np.ndarray) and got.dtype != np.float32:
+                report.fail("wrong_dtype", case=case.description, got=got.dtype)
+
+    def _expect_value_error(self, student: Callable, case: Case, report: Report) -> None:
+        try:
+            call_watched(student, copy.deepcopy(case.args), copy.deepcopy(case.kwargs), self.allowed)
+        except ValueError:
+            return
+        except NotImplementedError:
+            report.stop("not_implemented")
+            return
+        except Exception as error:
+            report.fail("raised", case=case.description, error=f"{type(error).__name__}: {error}", where=where_in_student_code(error))
+            return
+        report.fail("should_raise", case=case.description, why=case.raises)
+
+    @staticmethod
+    def _variant(wrong: Callable, case: Case):
+        """The result of a known wrong implementation on this case (None if it fails)."""
+        try:
+            with _errstate(all="ignore"):
+                return wrong(*copy.deepcopy(case.args), **copy.deepcopy(case.kwargs))
+        except Exception:
+            return None

@@ -1,0 +1,201 @@
+"""Every hint the checks can print, in one place to read, improve and translate.
+
+Each entry names the likely misconception (the numbers refer to the course's catalog of
+backprop mistakes) and what to try next. Texts may use ``{placeholders}`` that a check fills
+in with shapes, names and sizes, never with expected values.
+"""
+from __future__ import annotations
+
+from typing import NamedTuple
+
+
+class Hint(NamedTuple):
+    problem: str
+    try_next: str
+
+
+CATALOG: dict[str, Hint] = {
+    # ---- the function could not be graded at all
+    "not_implemented": Hint(
+        "{name} is not implemented yet (it raises NotImplementedError).",
+        "Replace `raise NotImplementedError()` in the answer cell with your code, run that cell, then run this check again.",
+    ),
+    "raised": Hint(
+        "{name} raised {error} on {case}.",
+        "Read the error and the line it points to in your code: {where}. Try the same input yourself in a new cell.",
+    ),
+    "not_defined": Hint(
+        "{name} is not defined in this notebook.",
+        "Run the answer cell that defines {name} (Run > Run All Above Selected Cell), and keep the name {name} exactly as given.",
+    ),
+    "not_callable": Hint(
+        "{name} is not a function or class (it is a {kind}).",
+        "Run the answer cell that defines {name}, and check you did not reuse its name for a variable.",
+    ),
+    "reference_used": Hint(
+        "{name} uses bplib's reference implementation ({path}). The exercise must be implemented with numpy.",
+        "Write the computation yourself with numpy operations; bplib is what your work is compared with.",
+    ),
+    "tampered": Hint(
+        "Functions the checks rely on were replaced ({what}). The exercise must be implemented with numpy, without changing numpy or the grader.",
+        "Remove the code that assigns to numpy, builtins or bplib.grading, restart the kernel and run all cells.",
+    ),
+    # ---- what came back
+    "wrong_type": Hint(
+        "{name} returned a {kind} on {case}, where a numpy array (or float) was expected.",
+        "Return the numpy array you computed (np.ndarray), not a list, a custom object or None: a missing `return` gives None.",
+    ),
+    "wrong_length": Hint(
+        "{name} returned {got} values on {case}; it should return {expected}.",
+        "Check the `return` line against the docstring: it lists what to return and in which order.",
+    ),
+    "transposed": Hint(
+        "On {case}, the result has shape {got}: the transpose of the expected shape {expected}.",
+        "Misconception 11 (wrong order or transpose). A gradient has the shape of the thing it is the gradient of: dW = x.T @ dout has W's shape (D, H).",
+    ),
+    "not_summed_over_batch": Hint(
+        "On {case}, the result has shape {got}: it keeps the batch axis, but should have shape {expected}.",
+        "Misconception 12. A parameter shared by all N samples collects gradient from each of them: sum over the batch axis (axis=0).",
+    ),
+    "broadcast": Hint(
+        "On {case}, the result has shape {got} instead of {expected}: two arrays of shapes (N,) and (N, 1) were probably broadcast to (N, N).",
+        "Misconception 7. Make both shapes identical before subtracting (y.reshape(-1, 1) or y.ravel()), and check shapes with .shape while you work.",
+    ),
+    "wrong_shape": Hint(
+        "On {case}, the result has shape {got}; it should have shape {expected}.",
+        "Follow the shapes in the docstring step by step; keepdims=True keeps a reduced axis so that broadcasting lines up.",
+    ),
+    "wrong_dtype": Hint(
+        "On {case} (float32 input), the result is {got}; it should stay float32.",
+        "A float64 constant or array mixed in promotes everything to float64. Use Python numbers or x.dtype for constants.",
+    ),
+    "mutated_input": Hint(
+        "{name} changed its input array {arg} in place.",
+        "Misconception 14. Never modify inputs: callers (and cached forward values) still need them. Compute into a new array (np.where, x.copy()).",
+    ),
+    "uses_global": Hint(
+        "{name} seems to read the notebook variable `{global_name}` instead of its argument.",
+        "Misconception 24. Use only the function's arguments; the check calls it with new inputs.",
+    ),
+    # ---- overflow and NaN
+    "overflow": Hint(
+        "On {case}, your code overflowed or produced NaN/inf ({error}).",
+        "Look for np.exp of a large positive number or a log of 0. Rewrite the formula so that it never needs them.",
+    ),
+    "overflow_sigmoid": Hint(
+        "On {case}, np.exp overflowed: computing 1 / (1 + np.exp(-x)) directly needs exp(10000) for x = -1e4.",
+        "Misconception 1. Use exp(-|x|), which never exceeds 1: for x >= 0, 1 / (1 + exp(-x)); for x < 0, exp(x) / (1 + exp(x)).",
+    ),
+    "overflow_on_the_way": Hint(
+        "On {case}, the values are right but np.exp overflowed on the way (numpy warns, and in other formulas the inf becomes NaN).",
+        "Misconception 1. Never exponentiate a large positive number: e = np.exp(-np.abs(x)) lies in (0, 1], and both cases (x >= 0, x < 0) can be written with it. Beware: np.where evaluates both of its branches on every entry.",
+    ),
+    "overflow_softmax": Hint(
+        "On {case}, softmax overflowed: exp of a logit near 1e4 is infinite, and inf / inf is NaN.",
+        "Misconception 2. Subtract each row's maximum first: x - x.max(axis=-1, keepdims=True). Softmax is unchanged by that shift.",
+    ),
+    "log_of_zero": Hint(
+        "On {case}, the loss became infinite or NaN: a probability rounded to 0 and was then logged.",
+        "Misconception 4. Work from logits with log-sum-exp (log softmax = z - max - log(sum(exp(z - max)))) or clip probabilities before the log.",
+    ),
+    # ---- wrong values, recognised from their pattern
+    "wrong_values": Hint(
+        "On {case}, the values are wrong.",
+        "Test your function on a small input you can work out by hand, and compare each step with the derivation above.",
+    ),
+    "ratio_N": Hint(
+        "On {case}, every value is exactly {N} times too large ({N} is how many values the loss averages: the batch size N for one output per sample).",
+        "Misconception 8. The loss is a mean over the batch, so its gradient carries a factor 1/N too.",
+    ),
+    "ratio_inv_N": Hint(
+        "On {case}, every value is exactly {N} times too small ({N} is how many values the loss averages).",
+        "Misconception 8. You divide by N twice (or average where the loss sums). Divide by N once, as the loss does.",
+    ),
+    "ratio_2": Hint(
+        "On {case}, every value is exactly twice the right one.",
+        "Misconception 9. A factor 2 too many: d/dx of x² is 2x, but check where else you multiplied by 2 (or divided by h instead of 2h).",
+    ),
+    "ratio_half": Hint(
+        "On {case}, every value is exactly half the right one.",
+        "Misconception 9. A factor 2 is missing: d/dŷ of (ŷ - y)² is 2(ŷ - y).",
+    ),
+    "ratio_minus_1": Hint(
+        "On {case}, every value has the wrong sign.",
+        "Misconception 10. Check the order of subtraction (prediction minus target) and that descent subtracts: w ← w − lr·∂L/∂w.",
+    ),
+    "constant_ratio": Hint(
+        "On {case}, every value is off by the same constant factor.",
+        "A constant is wrong: check every scale factor in your formula (1/N, 2, the learning rate, alpha).",
+    ),
+    "all_zero": Hint(
+        "On {case}, the result is all zeros.",
+        "Check that you return the computed array and do not overwrite it (for example with np.zeros_like at the end).",
+    ),
+    "should_raise": Hint(
+        "On {case}, {name} returned a value; it should raise ValueError.",
+        "{why}",
+    ),
+    # ---- specific wrong variants, recognised by recomputing them
+    "grad_of_activated": Hint(
+        "On {case}, the values match σ′ applied to σ(x) instead of to x.",
+        "Misconception 5. The derivative takes the *input* x: σ′(x) = σ(x)(1 − σ(x)). Decide whether you hold z or a = σ(z).",
+    ),
+    "relu_grad_at_zero": Hint(
+        "Your derivative at exactly 0 differs from the course's convention.",
+        "At the kink, take the slope of the negative side, as PyTorch does: relu_grad(0) = 0, leaky_relu_grad(0) = alpha. Use x > 0, not x >= 0.",
+    ),
+    "softmax_wrong_axis": Hint(
+        "On {case}, the rows of your softmax do not sum to 1: it is normalised along the wrong axis.",
+        "Misconception 3. Normalise each row: np.sum(e, axis=axis, keepdims=True), with the function's axis argument.",
+    ),
+    "softmax_elementwise_grad": Hint(
+        "On {case}, the gradient matches the elementwise p(1 − p), which leaves out the off-diagonal terms of the softmax Jacobian.",
+        "Misconception 13. With cross-entropy the Jacobian terms combine: d loss / d logits = (p − onehot) / N.",
+    ),
+    "forward_difference": Hint(
+        "On {case}, the result matches the one-sided difference (f(x + h) − f(x)) / h.",
+        "Misconception 20. Use the centred difference (f(x + h) − f(x − h)) / 2h: its error shrinks like h², not h.",
+    ),
+    "local_grad_swapped": Hint(
+        "On {case}, the gradients of the two inputs are swapped.",
+        "For out = a·b, ∂out/∂a = b and ∂out/∂b = a: each input's gradient uses the *other* input.",
+    ),
+    "forgot_upstream": Hint(
+        "On {case}, the result is the local derivative alone.",
+        "Chain rule: multiply the local derivative by the upstream gradient dout that flows in from above.",
+    ),
+    "hidden_delta_uses_output_error": Hint(
+        "On {case}, the output layer's gradients are right but the hidden layer's are wrong.",
+        "Misconception 6. The error reaching a hidden layer is dout @ W.T (then times the activation's derivative), not the output error itself.",
+    ),
+    "assign_instead_of_add": Hint(
+        "On {case}, a second backward pass replaced the gradient instead of adding to it.",
+        "Misconception 15. Use += for .grad: gradients from every path and every call add up until zero_grad().",
+    ),
+    "accumulates_across_steps": Hint(
+        "On {case}, the gradient from the previous step was still there.",
+        "Misconception 16. Reset gradients before each backward pass (optimizer.zero_grad()).",
+    ),
+    "regularised_bias": Hint(
+        "On {case}, the values are off by exactly the regularisation term, applied where it should not be (or missing).",
+        "Misconception 17. The L2 penalty's gradient reg·W belongs to the weights only, never the biases.",
+    ),
+    "integer_arithmetic": Hint(
+        "On {case} (integer input), the result was truncated.",
+        "Misconception 18. Convert inputs to float64 first (np.asarray(x, dtype=float)).",
+    ),
+    "ascent": Hint(
+        "On {case}, the loss went up: the update moves along the gradient.",
+        "Misconception 10. Gradient descent subtracts: w ← w − lr·∂L/∂w.",
+    ),
+    "too_inaccurate": Hint(
+        "{name} reached {got} on {case}; the goal is at least {expected}.",
+        "Standardise the inputs, check the learning rate (try 0.01 to 0.1), and train for more epochs; plot the loss curve to see what happens.",
+    ),
+}
+
+
+def render(key: str, **fields) -> str:
+    """The hint ``key`` as two lines: what went wrong, and what to try next."""
+    hint = CATALOG[key]
+    return f"{hint.problem.format(**fields)}\n     Try: {hint.try_next.format(**fields)}"

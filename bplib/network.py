@@ -1,0 +1,167 @@
+"""Networks built from layers, and a training loop written the way PyTorch users write theirs."""
+from __future__ import annotations
+
+from typing import Iterable
+
+import numpy as np
+
+from .layers import Layer, Parameter
+
+
+class Sequential(Layer):
+    """Layers applied one after another.
+
+    ``forward`` runs them in order; ``backward`` runs their backward passes in reverse order,
+    handing each layer the gradient that the layer after it returned: that is the chain rule.
+    """
+
+    def __init__(self, *layers: Layer) -> None:
+        self.layers = list(layers)
+
+    def forward(self, x) -> np.ndarray:
+        """x: (N, D) -> output of the last layer."""
+        for layer in self.layers:
+            x = layer.forward(x)
+        return x
+
+    def backward(self, dout) -> np.ndarray:
+        """dout: d loss / d output -> d loss / d input; parameter gradients accumulate on the way."""
+        for layer in reversed(self.layers):
+            dout = layer.backward(dout)
+        return dout
+
+    def parameters(self) -> list[Parameter]:
+        return [p for layer in self.layers for p in layer.parameters()]
+
+    def train(self) -> "Sequential":
+        self.training = True
+        for layer in self.layers:
+            layer.train()
+        return self
+
+    def eval(self) -> "Sequential":
+        self.training = False
+        for layer in self.layers:
+            layer.eval()
+        return self
+
+    def __getitem__(self, i: int) -> Layer:
+        return self.layers[i]
+
+    def __len__(self) -> int:
+        return len(self.layers)
+
+    def __repr__(self) -> str:
+        inner = "".join(f"\n  ({i}): {layer!r}" for i, layer in enumerate(self.layers))
+        return f"Sequential({inner}\n)"
+
+
+def accuracy(scores, y) -> float:
+    """Fraction of correct predictions.
+
+    Parameters
+    ----------
+    scores : array_like, shape (N, C) class scores, or (N,) / (N, 1) binary logits
+        Binary logits are read as class 1 where the logit is positive (probability > 0.5).
+    y : array_like, shape (N,) integer labels (or (N, 1) for the binary case)
+    """
+    scores, y = np.asarray(scores), np.asarray(y)
+    if scores.ndim == 2 and scores.shape[1] > 1:
+        predicted = scores.argmax(axis=1)
+    else:
+        predicted = (scores.reshape(-1) > 0).astype(np.int64)
+    return float(np.mean(predicted == y.reshape(-1)))
+
+
+def _has_accuracy(loss_fn) -> bool:
+    from .losses import BCEWithLogitsLoss, SoftmaxCrossEntropy
+
+    return isinstance(loss_fn, (SoftmaxCrossEntropy, BCEWithLogitsLoss))
+
+
+def evaluate(model: Layer, loss_fn, X, y) -> dict[str, float]:
+    """Loss (and accuracy, for classification losses) of ``model`` on (X, y), in eval mode."""
+    was_training = model.training
+    model.eval()
+    try:
+        scores = model.forward(X)
+    finally:
+        if was_training:
+            model.train()
+    result = {"loss": loss_fn(scores, y)}
+    if _has_accuracy(loss_fn):
+        result["accuracy"] = accuracy(scores, y)
+    return result
+
+
+def fit(
+    model: Layer,
+    loss_fn,
+    optimizer,
+    X,
+    y,
+    epochs: int = 10,
+    batch_size: int = 32,
+    validation: tuple | None = None,
+    rng=None,
+    progress: bool = True,
+) -> dict[str, list[float]]:
+    """Train ``model`` with mini-batches and return its history.
+
+    Each step is the PyTorch loop::
+
+        optimizer.zero_grad()
+        loss = loss_fn(model(xb), yb)
+        model.backward(loss_fn.backward())
+        optimizer.step()
+
+    Parameters
+    ----------
+    model : Layer, e.g. a Sequential
+    loss_fn : MSELoss, BCEWithLogitsLoss or SoftmaxCrossEntropy
+    optimizer : an optimizer from ``bplib.optim`` built on ``model.parameters()``
+    X : array, shape (N, D)
+    y : array, shape (N,) labels or (N, K) targets
+    epochs, batch_size : int
+    validation : (X_val, y_val), optional
+        Evaluated after each epoch into "val_loss" (and "val_accuracy").
+    rng : None, int or np.random.Generator
+        Shuffles the batches.
+    progress : bool
+        Show a tqdm progress bar over the epochs.
+
+    Returns
+    -------
+    dict
+        "loss" (mean training loss per epoch), and "accuracy", "val_loss", "val_accuracy" where
+        they apply: one value per epoch.
+    """
+    from tqdm.auto import tqdm
+
+    from .data import minibatches
+
+    rng = np.random.default_rng(rng)
+    history: dict[str, list[float]] = {"loss": []}
+    epochs_bar = tqdm(range(epochs), desc="training", unit="epoch", disable=not progress)
+    for _ in epochs_bar:
+        model.train()
+        total, count, correct = 0.0, 0, 0.0
+        for xb, yb in minibatches(X, y, batch_size, shuffle=True, rng=rng):
+            optimizer.zero_grad()
+            scores = model(xb)
+            loss = loss_fn(scores, yb)
+            model.backward(loss_fn.backward())
+            optimizer.step()
+            total += loss * len(xb)
+            count += len(xb)
+            if _has_accuracy(loss_fn):
+                correct += accuracy(scores, yb) * len(xb)
+        history["loss"].append(total / count)
+        if _has_accuracy(loss_fn):
+            history.setdefault("accuracy", []).append(correct / count)
+        if validation is not None:
+            for key, value in evaluate(model, loss_fn, *validation).items():
+                history.setdefault(f"val_{key}", []).append(value)
+        epochs_bar.set_postfix({k: f"{v[-1]:.4f}" for k, v in history.items()})
+    model.train()
+    return history

@@ -1,0 +1,564 @@
+"""Plotting helpers used by the course notebooks.
+
+This is the only bplib module that imports matplotlib, so ``import bplib`` stays light.
+Every function here
+
+* takes an optional ``ax``: when it is None a new figure is created;
+* returns the Axes it drew on (the Figure for multi-panel plots), so you can restyle it;
+* never calls ``plt.show()``: Jupyter displays figures inline.
+"""
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+
+import matplotlib.pyplot as plt
+import numpy as np
+from matplotlib.axes import Axes
+from matplotlib.colors import ListedColormap, LogNorm
+from matplotlib.figure import Figure
+from matplotlib.lines import Line2D
+from matplotlib.ticker import MaxNLocator
+
+__all__ = [
+    "confusion_matrix",
+    "decision_grid",
+    "plot_activations",
+    "plot_confusion_matrix",
+    "plot_decision_boundary",
+    "plot_digits",
+    "plot_gradient_norms",
+    "plot_history",
+    "plot_trajectories",
+]
+
+ArrayFn = Callable[[np.ndarray], np.ndarray]
+
+_SURFACE_RESOLUTION = 200  # grid points per axis for plot_trajectories' loss surface
+
+
+# ----------------------------------------------------------------------------- helpers
+
+
+def _get_ax(ax: Axes | None, figsize: tuple[float, float] = (6, 4)) -> Axes:
+    """Return ``ax``, or the Axes of a new figure when ``ax`` is None."""
+    if ax is None:
+        _, ax = plt.subplots(figsize=figsize, layout="constrained")
+    return ax
+
+
+def _class_indices(y, name: str = "y") -> np.ndarray:
+    """Integer class indices (N,) from labels (N,) or from one-hot rows / scores (N, C).
+
+    Float labels are accepted when they hold whole numbers (0.0, 1.0, ...); anything else
+    (e.g. probabilities) is refused, because guessing a threshold would hide a bug.
+    """
+    y = np.asarray(y)
+    if y.ndim == 2 and y.shape[1] > 1:
+        return y.argmax(axis=1)
+    if y.ndim == 2:  # (N, 1)
+        y = y[:, 0]
+    if y.ndim != 1:
+        raise ValueError(f"{name} must have shape (N,) or (N, C); got shape {y.shape}")
+    if y.dtype.kind in "biu":
+        return y.astype(np.int64)
+    if y.dtype.kind == "f" and np.all(y == np.round(y)):
+        return y.astype(np.int64)
+    raise ValueError(
+        f"{name} must hold integer class labels (or (N, C) scores); got dtype {y.dtype} "
+        "with non-integer values. Threshold probabilities first, e.g. (p > 0.5).astype(int)."
+    )
+
+
+def _predicted_classes(out) -> np.ndarray:
+    """Class labels (M,) from the output of a ``predict`` function (see plot_decision_boundary)."""
+    out = np.asarray(out)
+    if out.ndim == 2 and out.shape[1] > 1:  # scores or probabilities (M, C)
+        return out.argmax(axis=1)
+    out = out.reshape(-1)  # (M,) or (M, 1)
+    if out.dtype.kind in "biu":  # integer (or bool) labels
+        return out.astype(np.int64)
+    return (out > 0.5).astype(np.int64)  # probability of class 1
+
+
+def _class_colors(n_classes: int) -> list[str]:
+    """One colour per class from matplotlib's default cycle ("C0", "C1", ...)."""
+    return [f"C{k % 10}" for k in range(n_classes)]
+
+
+# ----------------------------------------------------------------------------- training
+
+
+def plot_history(history: Mapping[str, Sequence[float]], ax: Axes | Sequence[Axes] | None = None) -> Figure:
+    """Plot training curves: loss on the left, accuracy on a second panel when present.
+
+    Parameters
+    ----------
+    history : dict
+        ``"loss"``: list of floats, one per epoch (required). Optional: ``"val_loss"``,
+        ``"accuracy"``, ``"val_accuracy"``, each a list of floats, one per epoch.
+        Training curves are solid, validation curves dashed.
+    ax : Axes or pair of Axes, optional
+        Where to draw. Give two Axes (e.g. ``plt.subplots(1, 2)[1]``) when ``history`` holds
+        accuracy. If None, a new figure with one or two panels is created.
+
+    Returns
+    -------
+    Figure
+        The figure holding the panels. The y axes are linear; for a log loss axis use
+        ``fig.axes[0].set_yscale("log")``.
+    """
+    has_accuracy = "accuracy" in history or "val_accuracy" in history
+    n_panels = 2 if has_accuracy else 1
+    if ax is None:
+        fig, axes = plt.subplots(1, n_panels, figsize=(5 * n_panels, 3.8), layout="constrained", squeeze=False)
+        axes = list(axes[0])
+    else:
+        axes = [ax] if isinstance(ax, Axes) else list(np.ravel(ax))
+        if len(axes) < n_panels:
+            raise ValueError("history has accuracy curves: pass two Axes, e.g. ax=plt.subplots(1, 2)[1]")
+        fig = axes[0].figure
+
+    panels = [("loss", "Loss")] + ([("accuracy", "Accuracy")] if has_accuracy else [])
+    for panel_ax, (key, title) in zip(axes, panels):
+        for name, label, style, color in ((key, "train", "-", "C0"), (f"val_{key}", "validation", "--", "C1")):
+            if name in history:
+                values = np.asarray(history[name], dtype=float)
+                epochs = np.arange(1, len(values) + 1)
+                marker = "o" if len(values) <= 30 else None  # dots help only on short runs
+                panel_ax.plot(epochs, values, style, color=color, marker=marker, markersize=3, label=label)
+        panel_ax.set_title(title)
+        panel_ax.set_xlabel("epoch")
+        panel_ax.set_ylabel(key)
+        panel_ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+        panel_ax.grid(alpha=0.3)
+        panel_ax.legend()
+    return fig
+
+
+# ----------------------------------------------------------------------------- classifiers
+
+
+def decision_grid(
+    predict: ArrayFn, X: np.ndarray, resolution: int = 200, padding: float = 0.5
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Evaluate a classifier on a regular grid covering the data.
+
+    Parameters
+    ----------
+    predict : callable
+        Maps points (M, 2) to predictions; see :func:`plot_decision_boundary` for the
+        accepted output kinds.
+    X : ndarray, shape (N, 2)
+        The data; the grid spans its bounding box enlarged by ``padding`` on every side.
+    resolution : int
+        Grid points per axis.
+    padding : float
+        Margin added around the data, in data units.
+
+    Returns
+    -------
+    xx, yy : ndarray, shape (resolution, resolution)
+        Grid coordinates, as from ``np.meshgrid``.
+    zz : ndarray of int64, shape (resolution, resolution)
+        Predicted class at each grid point.
+    """
+    X = np.asarray(X, dtype=float)
+    if X.ndim != 2 or X.shape[1] != 2:
+        raise ValueError(f"X must have shape (N, 2); got shape {X.shape}")
+    low, high = X.min(axis=0) - padding, X.max(axis=0) + padding
+    xx, yy = np.meshgrid(np.linspace(low[0], high[0], resolution), np.linspace(low[1], high[1], resolution))
+    grid = np.column_stack([xx.ravel(), yy.ravel()])  # (resolution**2, 2)
+    zz = _predicted_classes(predict(grid)).reshape(xx.shape)
+    return xx, yy, zz
+
+
+def plot_decision_boundary(
+    predict: ArrayFn,
+    X: np.ndarray,
+    y: np.ndarray,
+    ax: Axes | None = None,
+    resolution: int = 200,
+    padding: float = 0.5,
+) -> Axes:
+    """Colour the plane by predicted class and draw the data points on top.
+
+    Parameters
+    ----------
+    predict : callable
+        Maps points (M, 2) to one of
+
+        * integer (or bool) class labels, shape (M,)  -> used as they are;
+        * float probabilities of class 1, shape (M,) or (M, 1)  -> class 1 where p > 0.5;
+        * float scores or probabilities, shape (M, C) with C >= 2  -> argmax over C.
+
+        The dtype decides: integer output is read as labels, float output as probabilities.
+    X : ndarray, shape (N, 2)
+        Input points.
+    y : ndarray, shape (N,) of int, or (N, C) one-hot
+        True classes, used to colour the points.
+    ax : Axes, optional
+        Where to draw; a new figure is created if None.
+    resolution : int
+        Grid points per axis (see :func:`decision_grid`).
+    padding : float
+        Margin around the data, in data units.
+
+    Returns
+    -------
+    Axes
+    """
+    xx, yy, zz = decision_grid(predict, X, resolution, padding)
+    X = np.asarray(X, dtype=float)
+    y = _class_indices(y)
+    n_classes = int(max(zz.max(), y.max())) + 1
+    colors = _class_colors(n_classes)
+    cmap = ListedColormap(colors)
+    levels = np.arange(n_classes + 1) - 0.5  # one band per class: k-0.5 < z < k+0.5
+
+    ax = _get_ax(ax, figsize=(5.5, 4.5))
+    ax.contourf(xx, yy, zz, levels=levels, cmap=cmap, alpha=0.3)
+    if zz.min() < zz.max():  # draw the boundary itself, if there is one in view
+        ax.contour(xx, yy, zz, levels=levels[1:-1], colors="k", linewidths=0.8)
+    ax.scatter(X[:, 0], X[:, 1], c=y, cmap=cmap, vmin=-0.5, vmax=n_classes - 0.5, edgecolors="k", s=25)
+
+    handles = [Line2D([], [], ls="", marker="o", color=colors[k], markeredgecolor="k") for k in np.unique(y)]
+    ax.legend(handles, [f"class {k}" for k in np.unique(y)], loc="best", framealpha=0.8)
+    ax.set_xlabel("$x_1$")
+    ax.set_ylabel("$x_2$")
+    ax.set_title("Decision boundary (background: predicted class)")
+    return ax
+
+
+def confusion_matrix(y_true: np.ndarray, y_pred: np.ndarray, num_classes: int | None = None) -> np.ndarray:
+    """Count how often each true class was predicted as each class.
+
+    Parameters
+    ----------
+    y_true : ndarray, shape (N,) of int, or (N, C) one-hot
+        True classes.
+    y_pred : ndarray, shape (N,) of int, or (N, C) scores / probabilities (argmax is taken)
+        Predicted classes.
+    num_classes : int, optional
+        C. Defaults to the largest label seen plus one.
+
+    Returns
+    -------
+    ndarray of int64, shape (C, C)
+        ``cm[i, j]`` = number of samples of true class ``i`` predicted as class ``j``
+        (rows = true class, columns = predicted class). ``np.trace(cm) / cm.sum()`` is the accuracy.
+    """
+    t = _class_indices(y_true, "y_true")
+    p = _class_indices(y_pred, "y_pred")
+    if t.shape != p.shape:
+        raise ValueError(f"y_true and y_pred must hold the same number of samples; got {t.shape} and {p.shape}")
+    if num_classes is None:
+        num_classes = int(max(t.max(initial=-1), p.max(initial=-1))) + 1
+    if t.size and (min(t.min(), p.min()) < 0 or max(t.max(), p.max()) >= num_classes):
+        raise ValueError(f"labels must lie in 0 .. {num_classes - 1} (num_classes={num_classes})")
+    counts = np.bincount(t * num_classes + p, minlength=num_classes * num_classes)
+    return counts.reshape(num_classes, num_classes).astype(np.int64)
+
+
+def plot_confusion_matrix(
+    y_true: np.ndarray,
+    y_pred: np.ndarray,
+    num_classes: int | None = None,
+    ax: Axes | None = None,
+    normalize: bool = False,
+) -> Axes:
+    """Show the confusion matrix as a heat map with each cell's value written in it.
+
+    Parameters
+    ----------
+    y_true, y_pred, num_classes
+        As for :func:`confusion_matrix`.
+    ax : Axes, optional
+        Where to draw; a new figure is created if None.
+    normalize : bool
+        If True, divide each row by its total, so cell ``(i, j)`` is the fraction of class
+        ``i`` predicted as ``j`` (rows sum to 1; a class with no samples gives a row of 0).
+
+    Returns
+    -------
+    Axes
+        The image (``ax.images[0].get_array()``) holds the values shown.
+    """
+    cm = confusion_matrix(y_true, y_pred, num_classes)
+    n = len(cm)
+    if normalize:
+        row_totals = cm.sum(axis=1, keepdims=True)
+        shown = np.divide(cm, row_totals, out=np.zeros(cm.shape), where=row_totals > 0)
+    else:
+        shown = cm.astype(float)
+
+    ax = _get_ax(ax, figsize=(max(4.0, 0.5 * n + 1.5),) * 2)
+    ax.imshow(shown, cmap="Blues", vmin=0, vmax=1 if normalize else max(shown.max(), 1))
+    dark = shown.max() / 2  # white text on dark cells
+    for i, j in np.ndindex(n, n):
+        text = f"{shown[i, j]:.2f}" if normalize else f"{cm[i, j]:d}"
+        color = "white" if shown[i, j] > dark else "black"
+        ax.text(j, i, text, ha="center", va="center", color=color, fontsize=9 if n <= 10 else 7)
+    ax.set_xticks(range(n))
+    ax.set_yticks(range(n))
+    ax.set_xlabel("predicted")
+    ax.set_ylabel("true")
+    accuracy = np.trace(cm) / cm.sum() if cm.sum() else float("nan")
+    ax.set_title(f"Confusion matrix{' (rows normalized)' if normalize else ''}\naccuracy {accuracy:.1%}")
+    return ax
+
+
+def plot_digits(
+    images: np.ndarray,
+    labels: np.ndarray | None = None,
+    predictions: np.ndarray | None = None,
+    ncols: int = 10,
+    ax: Sequence[Axes] | np.ndarray | None = None,
+) -> Figure:
+    """Show a grid of small grayscale images, titled with their label and prediction.
+
+    Parameters
+    ----------
+    images : ndarray, shape (N, 64), (N, 784), (N, 8, 8) or (N, 28, 28)
+        Flat rows must have a square number of pixels. Ink is drawn dark on white.
+    labels : ndarray, shape (N,) of int, or (N, C) one-hot, optional
+        True classes, shown as "true k".
+    predictions : ndarray, shape (N,) of int, or (N, C) scores, optional
+        Predicted classes, shown as "pred k". When both are given, titles of
+        misclassified images are red.
+    ncols : int
+        Images per row.
+    ax : array of Axes, optional
+        At least N Axes to draw into (e.g. ``plt.subplots(2, 5)[1]``); extra ones are
+        hidden. If None, a new figure with exactly N Axes is created.
+
+    Returns
+    -------
+    Figure
+    """
+    images = np.asarray(images, dtype=float)
+    if images.ndim == 2:
+        side = int(round(np.sqrt(images.shape[1])))
+        if side * side != images.shape[1]:
+            raise ValueError(f"flat images need a square number of pixels; got shape {images.shape}")
+        images = images.reshape(-1, side, side)
+    if images.ndim != 3:
+        raise ValueError(f"images must have shape (N, D) or (N, H, W); got shape {images.shape}")
+    n = len(images)
+    labels = None if labels is None else _class_indices(labels, "labels")
+    predictions = None if predictions is None else _class_indices(predictions, "predictions")
+
+    if ax is None:
+        ncols = max(1, min(ncols, n))
+        nrows = -(-n // ncols)  # ceiling division
+        title_lines = (labels is not None) + (predictions is not None)
+        fig = plt.figure(figsize=(1.1 * ncols, (1.1 + 0.2 * title_lines) * nrows), layout="constrained")
+        axes = [fig.add_subplot(nrows, ncols, i + 1) for i in range(n)]
+    else:
+        all_axes = list(np.ravel(ax))
+        if len(all_axes) < n:
+            raise ValueError(f"got {len(all_axes)} Axes for {n} images")
+        axes = all_axes[:n]
+        for extra in all_axes[n:]:
+            extra.set_axis_off()
+        fig = axes[0].figure
+
+    for i, image_ax in enumerate(axes):
+        image_ax.imshow(images[i], cmap="gray_r", interpolation="nearest")
+        image_ax.set_xticks([])
+        image_ax.set_yticks([])
+        lines = []
+        if labels is not None:
+            lines.append(f"true {labels[i]}")
+        if predictions is not None:
+            lines.append(f"pred {predictions[i]}")
+        wrong = labels is not None and predictions is not None and labels[i] != predictions[i]
+        image_ax.set_title("\n".join(lines), color="red" if wrong else "black", fontsize=9)
+    return fig
+
+
+# ----------------------------------------------------------------------------- networks
+
+
+def plot_activations(
+    funcs: Mapping[str, ArrayFn | tuple[ArrayFn, ArrayFn]],
+    x: np.ndarray | None = None,
+    ax: Axes | None = None,
+) -> Axes:
+    """Plot activation functions (solid) and their derivatives (dashed, same colour).
+
+    Parameters
+    ----------
+    funcs : dict
+        ``name -> f`` or ``name -> (f, f_grad)``. Each ``f`` and ``f_grad`` maps an array
+        (K,) to an array (K,), elementwise. Without ``f_grad`` only ``f`` is drawn.
+    x : ndarray, shape (K,), optional
+        Where to evaluate; default ``np.linspace(-5, 5, 401)``.
+    ax : Axes, optional
+        Where to draw; a new figure is created if None.
+
+    Returns
+    -------
+    Axes
+    """
+    x = np.linspace(-5, 5, 401) if x is None else np.asarray(x, dtype=float)
+    ax = _get_ax(ax, figsize=(7, 4.5))
+    ax.axhline(0, color="0.7", lw=0.8)
+    ax.axvline(0, color="0.7", lw=0.8)
+    for i, (name, fns) in enumerate(funcs.items()):
+        f, f_grad = fns if isinstance(fns, (tuple, list)) else (fns, None)
+        color = f"C{i % 10}"
+        ax.plot(x, np.broadcast_to(f(x), x.shape), color=color, label=name)
+        if f_grad is not None:
+            ax.plot(x, np.broadcast_to(f_grad(x), x.shape), "--", color=color, label=f"{name}'")
+    ax.set_xlabel("x")
+    ax.set_ylabel("f(x)  and  f'(x)")
+    ax.set_title("Activation functions (solid) and their derivatives (dashed)")
+    ax.grid(alpha=0.3)
+    ax.legend(loc="center left", bbox_to_anchor=(1.01, 0.5))  # outside: the curves fill the plot
+    return ax
+
+
+def plot_gradient_norms(norms: Mapping[str, float | Sequence[float]], ax: Axes | None = None) -> Axes:
+    """Compare gradient norms across layers: one bar per layer, or one line per layer over steps.
+
+    Parameters
+    ----------
+    norms : dict
+        ``layer name -> float`` (a bar chart) or ``layer name -> list of floats over
+        training steps`` (lines on a log-scale y axis). Don't mix the two kinds.
+        Bars also get a log y axis when the norms span more than a factor 100, so that
+        vanishing gradients stay visible.
+    ax : Axes, optional
+        Where to draw; a new figure is created if None.
+
+    Returns
+    -------
+    Axes
+    """
+    names = list(norms)
+    values = [np.asarray(v, dtype=float) for v in norms.values()]
+    ax = _get_ax(ax)
+    if all(v.ndim == 0 for v in values):
+        heights = np.array(values)
+        ax.bar(names, heights, color="C0")
+        positive = heights[heights > 0]
+        if positive.size and positive.max() > 100 * positive.min():
+            ax.set_yscale("log")
+        ax.set_xlabel("layer")
+        if sum(len(name) for name in names) > 40:  # long names: tilt them so they don't overlap
+            ax.tick_params(axis="x", labelrotation=30)
+            plt.setp(ax.get_xticklabels(), ha="right", rotation_mode="anchor")
+        ax.set_title("Gradient norm per layer")
+    elif all(v.ndim == 1 for v in values):
+        for name, v in zip(names, values):
+            ax.plot(np.arange(len(v)), v, label=name)
+        if any(np.any(v > 0) for v in values):
+            ax.set_yscale("log")
+        ax.set_xlabel("step")
+        ax.legend(title="layer", loc="best")
+        ax.set_title("Gradient norm per layer during training")
+    else:
+        raise ValueError("norms must map every layer to a float, or every layer to a list of floats")
+    ax.set_ylabel("gradient norm")
+    ax.grid(alpha=0.3, axis="y")
+    return ax
+
+
+# ----------------------------------------------------------------------------- optimisation
+
+
+def _surface_levels(Z: np.ma.MaskedArray, levels: int, log_levels: bool):
+    """Contour levels (and colour norm) for a loss surface with masked non-finite values."""
+    lo, hi = Z.min(), Z.max()
+    if log_levels and lo >= 0 and hi > 0:
+        lo = Z[Z > 0].min()  # a loss of exactly 0 has no logarithm
+        if hi > lo:
+            return np.geomspace(lo, hi, levels), LogNorm(lo, hi)
+    return levels, None  # let matplotlib choose `levels` evenly spaced values
+
+
+def _trajectory_for_plot(points, xlim, ylim) -> tuple[np.ndarray, str]:
+    """Make a trajectory safe to draw: cut it at the first inf/nan and clip far-away points.
+
+    Points are clipped to the view enlarged by one view-width on each side: the lines still
+    leave the view in the right direction, while values like 1e300 never reach the renderer.
+    Returns the points (T', 2) and a note for the legend ("", " (diverged)" or " (left the plot)").
+    """
+    points = np.asarray(points, dtype=float).reshape(-1, 2)
+    finite = np.isfinite(points).all(axis=1)
+    n_finite = len(points) if finite.all() else int(np.argmin(finite))
+    points = points[:n_finite]
+    (x0, x1), (y0, y1) = xlim, ylim
+    inside = (x0 <= points[:, 0]) & (points[:, 0] <= x1) & (y0 <= points[:, 1]) & (points[:, 1] <= y1)
+    note = " (diverged)" if n_finite < len(finite) else (" (left the plot)" if not inside.all() else "")
+    dx, dy = x1 - x0, y1 - y0
+    clipped = np.column_stack([np.clip(points[:, 0], x0 - dx, x1 + dx), np.clip(points[:, 1], y0 - dy, y1 + dy)])
+    return clipped, note
+
+
+def plot_trajectories(
+    loss_fn: Callable[[np.ndarray, np.ndarray], np.ndarray],
+    trajectories: Mapping[str, np.ndarray],
+    xlim: tuple[float, float],
+    ylim: tuple[float, float],
+    ax: Axes | None = None,
+    levels: int = 30,
+    log_levels: bool = True,
+) -> Axes:
+    """Draw a 2-D loss surface as contours with optimisation paths on top.
+
+    Parameters
+    ----------
+    loss_fn : callable
+        ``loss_fn(W1, W2) -> L``, vectorised: ``W1``, ``W2`` and ``L`` are arrays of the same
+        shape (a meshgrid). inf/nan values of ``L`` are left blank.
+    trajectories : dict
+        ``name -> array (T, 2)`` of the parameters ``(w1, w2)`` visited, first step first.
+        Each is drawn as a line with dots; a hollow circle marks the start, a star the end
+        (no star when the run ends outside the view).
+        A trajectory is cut at its first inf/nan (legend: "diverged"), and points outside
+        the view are clipped, so a diverging run still renders.
+    xlim, ylim : (float, float)
+        The view: ranges of ``w1`` and ``w2``.
+    ax : Axes, optional
+        Where to draw; a new figure is created if None.
+    levels : int
+        Number of contour levels.
+    log_levels : bool
+        Space the levels geometrically (best when the loss spans orders of magnitude).
+        Falls back to even spacing if the loss is negative somewhere.
+
+    Returns
+    -------
+    Axes
+    """
+    w1, w2 = np.meshgrid(np.linspace(*xlim, _SURFACE_RESOLUTION), np.linspace(*ylim, _SURFACE_RESOLUTION))
+    Z = np.ma.masked_invalid(np.asarray(loss_fn(w1, w2), dtype=float))
+    contour_levels, norm = _surface_levels(Z, levels, log_levels)
+
+    ax = _get_ax(ax, figsize=(6.5, 5))
+    filled = ax.contourf(w1, w2, Z, levels=contour_levels, norm=norm, cmap="Blues_r")
+    ax.contour(w1, w2, Z, levels=filled.levels, colors="white", linewidths=0.4, alpha=0.6)
+
+    for i, (name, points) in enumerate(trajectories.items()):
+        points, note = _trajectory_for_plot(points, xlim, ylim)
+        if len(points) == 0:
+            continue
+        color = ("C1", "C3", "C2", "C4", "C6", "C5", "C8", "C9", "C7", "C0")[i % 10]  # orange/red first
+        ax.plot(points[:, 0], points[:, 1], "-o", color=color, markersize=3, linewidth=1.5, label=name + note)
+        ax.plot(*points[0], "o", markersize=9, markerfacecolor="white", markeredgecolor=color, markeredgewidth=2)
+        if not note:  # a run that diverged or left the view has no end to show
+            ax.plot(*points[-1], "*", markersize=15, color=color, markeredgecolor="k")
+
+    handles, labels = ax.get_legend_handles_labels()
+    handles += [
+        Line2D([], [], ls="", marker="o", markersize=9, markerfacecolor="white", markeredgecolor="k"),
+        Line2D([], [], ls="", marker="*", markersize=13, color="0.5", markeredgecolor="k"),
+    ]
+    ax.legend(handles, labels + ["start", "end"], loc="best", framealpha=0.9)
+    ax.set_xlim(xlim)
+    ax.set_ylim(ylim)
+    ax.set_xlabel("$w_1$")
+    ax.set_ylabel("$w_2$")
+    ax.set_title("Loss surface and optimization paths" + (" (log-spaced contours)" if norm is not None else ""))
+    return ax

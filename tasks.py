@@ -1,0 +1,78 @@
+#!/usr/bin/env python3
+"""Set up and run the Backprop course with nothing but Python 3.
+
+    python3 tasks.py lab        create .venv if needed, then open the course in JupyterLab
+    python3 tasks.py test       create .venv if needed, then run every test (bplib, notebooks, grading)
+
+Instructor commands (see README, "Teaching with this course"):
+
+    python3 tasks.py release    regenerate course/ (student notebooks) from solutions/
+    python3 tasks.py execute    re-run the solution notebooks in place, storing their outputs
+    python3 tasks.py demo-class autograde the bundled sample class and print its grade table
+    python3 tasks.py bench      time training epochs (benchmarks/)
+
+Each command installs what it needs into .venv on first use and again when pyproject.toml
+changes; nothing is installed outside this folder.
+"""
+from __future__ import annotations
+
+import hashlib
+import os
+import subprocess
+import sys
+import venv
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent
+VENV = ROOT / ".venv"
+BIN = VENV / ("Scripts" if os.name == "nt" else "bin")
+PY = BIN / "python"
+STAMP = VENV / ".installed"
+
+
+def _requirements_hash() -> str:
+    return hashlib.sha256((ROOT / "pyproject.toml").read_bytes()).hexdigest()
+
+
+def ensure_venv() -> None:
+    """Create .venv and install bplib with its test and course extras, unless already current."""
+    if STAMP.exists() and STAMP.read_text() == _requirements_hash() and PY.exists():
+        return
+    if not PY.exists():
+        print("creating .venv ...", flush=True)
+        venv.EnvBuilder(with_pip=True).create(VENV)
+    run(PY, "-m", "pip", "install", "--quiet", "--upgrade", "pip")
+    run(PY, "-m", "pip", "install", "--quiet", "-e", f"{ROOT}[test]")
+    STAMP.write_text(_requirements_hash())
+
+
+def run(*cmd, **kwargs) -> None:
+    result = subprocess.run([str(c) for c in cmd], cwd=kwargs.pop("cwd", ROOT), **kwargs)
+    if result.returncode:
+        sys.exit(result.returncode)
+
+
+def tool(name: str) -> Path:
+    return BIN / name
+
+
+COMMANDS = {
+    "lab": lambda args: run(tool("jupyter"), "lab", "--notebook-dir", ROOT, "course/00-welcome.ipynb", *args),
+    "test": lambda args: run(PY, "-m", "pytest", *args),
+    "release": lambda args: run(PY, ROOT / "tools" / "course.py", "release", *args),
+    "execute": lambda args: run(PY, ROOT / "tools" / "course.py", "execute", *args),
+    "demo-class": lambda args: run(PY, ROOT / "tools" / "course.py", "demo-class", *args),
+    "bench": lambda args: run(PY, ROOT / "benchmarks" / "bench_mlp.py", *args),
+}
+
+
+def main(argv: list[str]) -> None:
+    if not argv or argv[0] not in COMMANDS:
+        print(__doc__)
+        sys.exit(2)
+    ensure_venv()
+    COMMANDS[argv[0]](argv[1:])
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])
