@@ -164,7 +164,7 @@ def test_failure_renders_without_traceback():
 
 def test_every_catalog_entry_renders():
     fields = dict(name="f", case="c", error="e", where="w", kind="k", got="g", expected="x", N=5, arg="a",
-                  global_name="X", path="p", what="w", why="y")
+                  global_name="X", path="p", what="w", why="y", attr="W", when="t", hint="h")
     for key in messages.CATALOG:
         assert "Try:" in messages.render(key, **fields)
 

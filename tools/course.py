@@ -4,6 +4,7 @@
     execute      run the solution notebooks in place, so that they are stored with outputs
     demo-class   grade the sample class (samples/submitted/) in a scratch copy of the course
                  and print the grade table
+    sample-class rewrite samples/submitted/ from the current course notebooks
 """
 from __future__ import annotations
 
@@ -16,11 +17,14 @@ import tempfile
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))  # run as a script: make `tools` importable
 SOLUTIONS = ROOT / "solutions"
 
 
 def assignments() -> list[str]:
-    return sorted(p.name for p in SOLUTIONS.iterdir() if (p / f"{p.name}.ipynb").exists())
+    """The assignment folders of solutions/ (each holds <name>/<name>.ipynb)."""
+    folders = SOLUTIONS.iterdir() if SOLUTIONS.exists() else ()
+    return sorted(p.name for p in folders if (p / f"{p.name}.ipynb").exists())
 
 
 def nbgrader_env() -> dict[str, str]:
@@ -71,7 +75,21 @@ def demo_class(_: list[str]) -> None:
         print((course / "grades.csv").read_text())
 
 
-COMMANDS = {"release": release, "execute": execute, "demo-class": demo_class}
+SAMPLE_ASSIGNMENT = "02-activation-functions"
+
+
+def sample_class(_: list[str]) -> None:
+    """Write the sample class (perfect, partial, empty) for SAMPLE_ASSIGNMENT."""
+    from tools import submissions
+
+    target = ROOT / "samples" / "submitted"
+    shutil.rmtree(target, ignore_errors=True)
+    for student, nb in submissions.sample_class(SAMPLE_ASSIGNMENT).items():
+        submissions.write(nb, target / student / SAMPLE_ASSIGNMENT / f"{SAMPLE_ASSIGNMENT}.ipynb")
+        print(f"wrote samples/submitted/{student}/{SAMPLE_ASSIGNMENT}")
+
+
+COMMANDS = {"release": release, "execute": execute, "demo-class": demo_class, "sample-class": sample_class}
 
 
 def main() -> None:

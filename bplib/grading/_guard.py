@@ -126,8 +126,12 @@ def reference_path(obj: Any, allowed: Iterable[Any] = ()) -> str | None:
     """Describe how ``obj`` reaches bplib (a module, function or class of it), or return None.
 
     ``allowed`` lists bplib objects a student may use (for example a base class the exercise
-    hands out); everything they reach is allowed too.
+    hands out, or a whole module such as bplib.layers when the exercise is to *use* it);
+    everything they reach is allowed too.
     """
+    allowed = list(allowed)
+    for module in [a for a in allowed if isinstance(a, types.ModuleType)]:
+        allowed.extend(v for v in vars(module).values() if getattr(v, "__module__", None) == module.__name__)
     allowed_ids = {id(a) for a in allowed}
     seen: set[int] = set()
     stack: list[tuple[Any, str]] = [(obj, getattr(obj, "__name__", "your code"))]
@@ -208,8 +212,16 @@ def _children(item: Any) -> Iterable[tuple[Any, str]]:
 
 
 def _allowed_code(allowed: Iterable[Any]) -> set[types.CodeType]:
+    """The code objects of allowed functions, classes, and the classes and functions of
+    allowed modules."""
     codes: set[types.CodeType] = set()
+    objects = []
     for obj in allowed:
+        if isinstance(obj, types.ModuleType):
+            objects.extend(v for v in vars(obj).values() if getattr(v, "__module__", None) == obj.__name__)
+        else:
+            objects.append(obj)
+    for obj in objects:
         members = vars(obj).values() if isinstance(obj, type) else [obj]
         for member in members:
             member = getattr(member, "__func__", member)

@@ -22,6 +22,7 @@ from .report import Report
 
 _errstate = CAPTURED_NUMPY["errstate"]
 _array_equal = CAPTURED_NUMPY["array_equal"]
+ANY_BPLIB = ("any bplib code",)
 _LIBRARY_DIRS = (str(Path(np.__file__).parent), str(Path(__file__).resolve().parent.parent))
 
 
@@ -49,13 +50,16 @@ class Case:
     batch: int | None = None
     float32: bool = False
     raises: str | None = None
+    copy: bool = True  # False hands the student the objects themselves (e.g. parameters to update)
 
 
 class Exercise:
     """Base class: ``run`` checks a student's object and records problems in the report."""
 
     name: str
-    allowed: tuple = ()  # bplib objects the student may use, e.g. a base class handed out
+    # bplib objects the student may use (a base class handed out, a module), or ANY_BPLIB
+    # when the exercise is to *use* bplib (e.g. to train a model with it)
+    allowed: tuple = ()
     reference: Callable
 
     def run(self, student: Any, report: Report, rng: np.random.Generator, hidden: bool) -> None:
@@ -78,10 +82,13 @@ def call_student(report: Report, fn: Callable, case: Case, allowed: tuple) -> tu
     Returns (status, result): status is "ok", "nonfinite" (a floating-point overflow, division
     by zero or invalid operation, left for the caller to explain) or "failed" (already reported).
     """
-    args, kwargs = copy.deepcopy(case.args), copy.deepcopy(case.kwargs)
+    args, kwargs = (copy.deepcopy(case.args), copy.deepcopy(case.kwargs)) if case.copy else (case.args, case.kwargs)
     try:
         with _errstate(over="raise", divide="raise", invalid="raise", under="ignore"):
-            result, reached = call_watched(fn, args, kwargs, allowed)
+            if allowed is ANY_BPLIB:
+                result, reached = fn(*args, **kwargs), []
+            else:
+                result, reached = call_watched(fn, args, kwargs, allowed)
     except NotImplementedError:
         report.stop("not_implemented")
         return "failed", None
@@ -93,7 +100,7 @@ def call_student(report: Report, fn: Callable, case: Case, allowed: tuple) -> tu
     if reached:
         report.stop("reference_used", path=reached[0])
         return "failed", None
-    for i, (before, after) in enumerate(zip(case.args, args)):
+    for i, (before, after) in enumerate(zip(case.args, args) if case.copy else ()):
         if isinstance(before, np.ndarray) and not (isinstance(after, np.ndarray) and _array_equal(before, after)):
             report.fail("mutated_input", arg=f"(argument {i + 1})")
     return "ok", result

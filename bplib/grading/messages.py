@@ -188,6 +188,62 @@ CATALOG: dict[str, Hint] = {
         "On {case}, the loss went up: the update moves along the gradient.",
         "Misconception 10. Gradient descent subtracts: w ← w − lr·∂L/∂w.",
     ),
+    "missing_attribute": Hint(
+        "{name} has no attribute `{attr}` after {when}.",
+        "Keep the names from the skeleton: {hint}",
+    ),
+    "batches_lose_samples": Hint(
+        "On {case}, the mini-batches do not contain every sample exactly once.",
+        "Shuffle a permutation of the indices (rng.permutation(N)) and slice it: every index lands in exactly one batch, the last one possibly smaller.",
+    ),
+    "batches_misaligned": Hint(
+        "On {case}, the batches of X and y no longer match sample for sample.",
+        "Index X and y with the same shuffled indices: X[idx], y[idx].",
+    ),
+    "batches_wrong_sizes": Hint(
+        "On {case}, the batch sizes are {got}; expected {expected}.",
+        "Every batch has batch_size samples, except possibly the last, which holds the remainder (it is not dropped).",
+    ),
+    "batches_not_shuffled": Hint(
+        "On {case}, the samples come out in their original order.",
+        "Shuffle each pass with the rng argument (rng.permutation), or SGD sees the data in the same biased order every epoch.",
+    ),
+    "ignores_rng": Hint(
+        "On {case}, the shuffle does not follow the rng argument (same seed, different order; or different seeds, same order).",
+        "Use the generator passed in (rng.permutation(N)), not np.random or a new default_rng: results must be reproducible.",
+    ),
+    "bce_sigmoid_cancel": Hint(
+        "On {case}, the gradient carries an extra factor σ′(z) = p(1 − p).",
+        "With binary cross-entropy the σ′ of the sigmoid cancels against the log: ∂L/∂z = (p − y)/N exactly.",
+    ),
+    "adam_no_bias_correction": Hint(
+        "On {case}, the steps match Adam without bias correction.",
+        "Divide m by (1 − β1ᵗ) and v by (1 − β2ᵗ), with t counting steps from 1: early steps are otherwise far too small.",
+    ),
+    "eps_inside_sqrt": Hint(
+        "On {case}, eps is inside the square root.",
+        "PyTorch adds eps after the square root: g / (sqrt(v) + eps).",
+    ),
+    "nesterov_lookahead": Hint(
+        "On {case}, the Nesterov steps match plain momentum.",
+        "Nesterov looks ahead: after b = μ·b + g, step along g + μ·b instead of b.",
+    ),
+    "wrong_default": Hint(
+        "{name}'s default for `{arg}` differs from torch.optim's.",
+        "Use PyTorch's defaults so that your numbers match a real framework: see the table above.",
+    ),
+    "missing_activation_derivative": Hint(
+        "On {case}, the gradient reaching the first layer skipped the ReLU's derivative.",
+        "Between dh = dscores @ W2.T and the first layer, multiply by ReLU's derivative: dh * (h_pre > 0).",
+    ),
+    "rel_error_zero_division": Hint(
+        "On {case}, the relative error became NaN or inf where both inputs are 0.",
+        "Divide by np.maximum(|a| + |b|, 1e-8), so that entries where both gradients are 0 count as agreeing.",
+    ),
+    "confusion_transposed": Hint(
+        "On {case}, the matrix is transposed.",
+        "Row i is the true class i, column j the predicted class j: count pairs (y_true[k], y_pred[k]).",
+    ),
     "too_inaccurate": Hint(
         "{name} reached {got} on {case}; the goal is at least {expected}.",
         "Standardise the inputs, check the learning rate (try 0.01 to 0.1), and train for more epochs; plot the loss curve to see what happens.",

@@ -1,11 +1,18 @@
 """The course's exercises, by notebook. Each notebook's ``grading.start`` names its key here."""
 from __future__ import annotations
 
-from . import activations, chain_rule, losses
+from . import activations, chain_rule, debugging, digits, gradient_descent, logistic, losses, network, optimizers
 
 NOTEBOOKS = {
     "01-derivatives-and-the-chain-rule": chain_rule.EXERCISES,
     "02-activation-functions": activations.EXERCISES,
     "03-loss-functions": losses.EXERCISES,
+    "04-gradient-descent": gradient_descent.EXERCISES,
+    "05-logistic-regression": logistic.EXERCISES,
+    "06-backprop-in-a-network": network.EXERCISES,
+    "07-gradient-checking-and-debugging": debugging.EXERCISES,
+    "08-training-on-real-data": digits.EXERCISES,
+    "09-optimizers": optimizers.EXERCISES,
 }
 EXERCISES = {exercise.name: exercise for exercises in NOTEBOOKS.values() for exercise in exercises}
+assert len(EXERCISES) == sum(map(len, NOTEBOOKS.values())), "exercise names must be unique across notebooks"

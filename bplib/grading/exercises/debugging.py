@@ -1,0 +1,86 @@
+"""Exercises of 07-gradient-checking-and-debugging: the relative error, and fixes of buggy
+backward passes, each bug taken from the catalog of misconceptions."""
+from __future__ import annotations
+
+import numpy as np
+
+from ...activations import sigmoid, softmax
+from ...gradcheck import rel_error
+from ..exercise import Case, FunctionExercise
+
+
+def _rel_error_cases(rng, hidden):
+    a = rng.standard_normal((4, 3))
+    return [
+        Case("two random (4, 3) arrays", (a, a + 1e-3 * rng.standard_normal((4, 3)))),
+        Case("arrays with entries where both are 0", (np.array([0.0, 1.0, -2.0]), np.array([0.0, 1.1, -2.0]))),
+        Case("identical arrays", (a, a.copy())),
+    ]
+
+
+def dense_backward(x, W, dout):
+    return dout @ W.T, x.T @ dout, dout.sum(axis=0)
+
+
+def _dense_cases(rng, hidden):
+    n, d, h = (7, 5, 2) if hidden else (5, 4, 3)
+    return [Case(f"x ({n}, {d}), W ({d}, {h}), dout ({n}, {h})", (rng.standard_normal((n, d)), rng.standard_normal((d, h)), rng.standard_normal((n, h))), batch=n)]
+
+
+def sigmoid_backward(out, dout):
+    return dout * out * (1 - out)
+
+
+def _sigmoid_cases(rng, hidden):
+    out = sigmoid(2 * rng.standard_normal((5, 4)))
+    return [Case("a cached output of shape (5, 4)", (out, rng.standard_normal((5, 4))))]
+
+
+def two_layer_backward(x, y, W1, b1, W2, b2):
+    n = len(y)
+    h_pre = x @ W1 + b1
+    h = np.maximum(h_pre, 0)
+    dscores = softmax(h @ W2 + b2)
+    dscores[np.arange(n), y] -= 1
+    dscores /= n
+    dh = (dscores @ W2.T) * (h_pre > 0)
+    return x.T @ dh, dh.sum(axis=0), h.T @ dscores, dscores.sum(axis=0)
+
+
+def _no_relu_derivative(x, y, W1, b1, W2, b2):
+    n = len(y)
+    h = np.maximum(x @ W1 + b1, 0)
+    dscores = softmax(h @ W2 + b2)
+    dscores[np.arange(n), y] -= 1
+    dscores /= n
+    dh = dscores @ W2.T
+    return x.T @ dh, dh.sum(axis=0), h.T @ dscores, dscores.sum(axis=0)
+
+
+def _two_layer_cases(rng, hidden):
+    n, d, h, c = (8, 3, 5, 4) if hidden else (6, 4, 5, 3)
+    args = (rng.standard_normal((n, d)), rng.integers(0, c, n), rng.standard_normal((d, h)), 0.1 * rng.standard_normal(h),
+            rng.standard_normal((h, c)), 0.1 * rng.standard_normal(c))
+    return [Case(f"N={n}, D={d}, H={h}, C={c}", args, batch=n)]
+
+
+def l2_grads(x, dout, W, b, reg):
+    return x.T @ dout + reg * W, dout.sum(axis=0)
+
+
+def _l2_cases(rng, hidden):
+    n, d, h = (7, 3, 2) if hidden else (5, 4, 3)
+    args = (rng.standard_normal((n, d)), rng.standard_normal((n, h)), rng.standard_normal((d, h)), rng.standard_normal(h))
+    return [Case("reg = 0.1", args + (0.1,), batch=n), Case("reg = 0 (no penalty)", args + (0.0,), batch=n)]
+
+
+EXERCISES = [
+    FunctionExercise("rel_error", rel_error, _rel_error_cases, nonfinite_key="rel_error_zero_division"),
+    FunctionExercise("dense_backward", dense_backward, _dense_cases, outputs=("dx", "dW", "db")),
+    FunctionExercise("sigmoid_backward", sigmoid_backward, _sigmoid_cases,
+                     variants={"grad_of_activated": lambda out, dout: dout * sigmoid(out) * (1 - sigmoid(out))}),
+    FunctionExercise("two_layer_backward", two_layer_backward, _two_layer_cases, outputs=("dW1", "db1", "dW2", "db2"),
+                     variants={"missing_activation_derivative": _no_relu_derivative}),
+    FunctionExercise("l2_grads", l2_grads, _l2_cases, outputs=("dW", "db"),
+                     variants={"regularised_bias": lambda x, dout, W, b, reg: (x.T @ dout + reg * W, dout.sum(axis=0) + reg * b)}),
+]

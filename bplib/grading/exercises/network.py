@@ -1,0 +1,39 @@
+"""Exercises of 06-backprop-in-a-network: layers with forward/backward, and Sequential.backward."""
+from __future__ import annotations
+
+import numpy as np
+
+from ... import _checks, activations, init, layers
+from ...layers import Dense, Layer, Parameter, ReLU, Sigmoid
+from ...network import Sequential
+from ..stateful import LayerExercise, SequentialExercise
+
+# Students subclass Layer and store Parameters; those, and the layers that Sequential chains,
+# are handed out, so using them is allowed.
+_HANDED_OUT = (Layer, Parameter, _checks)
+_LAYERS = (layers, _checks, activations, init)
+
+
+def _dense(cls, seed, d, h):
+    return cls(d, h, rng=np.random.default_rng(seed))
+
+
+def _activation(cls, seed, d, h):
+    return cls()
+
+
+def _sigmoid_of_output(x, dout, ref):
+    s = activations.sigmoid(activations.sigmoid(x))
+    return dout * s * (1 - s)
+
+
+def _layers(seed, d, h, c):
+    return [Dense(d, h, rng=seed), ReLU(), Dense(h, h + 1, rng=seed + 1), Sigmoid(), Dense(h + 1, c, rng=seed + 2)]
+
+
+EXERCISES = [
+    LayerExercise("Dense", Dense, _dense, params=("W", "b"), allowed=_HANDED_OUT),
+    LayerExercise("ReLU", ReLU, _activation, allowed=_HANDED_OUT),
+    LayerExercise("Sigmoid", Sigmoid, _activation, allowed=_HANDED_OUT, variants={"grad_of_activated": _sigmoid_of_output}),
+    SequentialExercise("Sequential", Sequential, _layers, allowed=_LAYERS + (Layer,)),
+]

@@ -1,0 +1,92 @@
+"""Exercises of 09-optimizers: each optimizer class, graded against bplib.optim, whose
+equations and defaults are those of torch.optim."""
+from __future__ import annotations
+
+import numpy as np
+
+from ...optim import SGD, AdaGrad, Adam, RMSProp
+from ..stateful import OptimizerExercise
+
+
+class _Plain:
+    """Known wrong optimizers, written plainly: a student whose numbers match one gets its hint."""
+
+    def __init__(self, params, **kwargs):
+        self.params, self.kw, self.t = list(params), kwargs, 0
+        self.state = [dict(m=np.zeros_like(p.value), v=np.zeros_like(p.value), b=None) for p in self.params]
+
+    def zero_grad(self):
+        for p in self.params:
+            p.grad[...] = 0
+
+
+class _PlainSGD(_Plain):
+    sign, lookahead = 1.0, True
+
+    def step(self):
+        mu, lr = self.kw.get("momentum", 0.0), self.kw["lr"]
+        for p, s in zip(self.params, self.state):
+            g = p.grad.copy()
+            if mu:
+                s["b"] = g if s["b"] is None else mu * s["b"] + g
+                g = g + mu * s["b"] if self.kw.get("nesterov") and self.lookahead else s["b"]
+            p.value -= self.sign * lr * g
+
+
+class _SGDAscent(_PlainSGD):
+    sign = -1.0
+
+
+class _NesterovAsPlainMomentum(_PlainSGD):
+    lookahead = False
+
+
+class _EpsInsideSqrt(_Plain):
+    def step(self):
+        self.t += 1
+        for p, s in zip(self.params, self.state):
+            g = p.grad
+            kind = self.kind
+            if kind == "adagrad":
+                s["v"] = s["v"] + g * g
+                p.value -= self.kw.get("lr", 0.01) * g / np.sqrt(s["v"] + self.kw.get("eps", 1e-10))
+            elif kind == "rmsprop":
+                a = self.kw.get("alpha", 0.99)
+                s["v"] = a * s["v"] + (1 - a) * g * g
+                p.value -= self.kw.get("lr", 0.01) * g / np.sqrt(s["v"] + self.kw.get("eps", 1e-8))
+            else:
+                b1, b2 = self.kw.get("betas", (0.9, 0.999))
+                s["m"] = b1 * s["m"] + (1 - b1) * g
+                s["v"] = b2 * s["v"] + (1 - b2) * g * g
+                m_hat, v_hat = s["m"] / (1 - b1**self.t), s["v"] / (1 - b2**self.t)
+                p.value -= self.kw.get("lr", 1e-3) * m_hat / np.sqrt(v_hat + self.kw.get("eps", 1e-8))
+
+
+def _eps_inside(kind):
+    return type(f"_EpsInside_{kind}", (_EpsInsideSqrt,), {"kind": kind})
+
+
+class _AdamNoBiasCorrection(_Plain):
+    def step(self):
+        b1, b2 = self.kw.get("betas", (0.9, 0.999))
+        for p, s in zip(self.params, self.state):
+            g = p.grad
+            s["m"] = b1 * s["m"] + (1 - b1) * g
+            s["v"] = b2 * s["v"] + (1 - b2) * g * g
+            p.value -= self.kw.get("lr", 1e-3) * s["m"] / (np.sqrt(s["v"]) + self.kw.get("eps", 1e-8))
+
+
+EXERCISES = [
+    OptimizerExercise(
+        "SGD", SGD,
+        lambda hidden: [dict(lr=0.1, momentum=0.5, nesterov=True), dict(lr=0.02, momentum=0.99)] if hidden
+        else [dict(lr=0.05), dict(lr=0.05, momentum=0.9), dict(lr=0.05, momentum=0.9, nesterov=True)],
+        variants={"nesterov_lookahead": _NesterovAsPlainMomentum, "ascent": _SGDAscent},
+    ),
+    OptimizerExercise("AdaGrad", AdaGrad, lambda hidden: [dict(lr=0.1, eps=1e-6)] if hidden else [dict(), dict(lr=0.3)],
+                      variants={"eps_inside_sqrt": _eps_inside("adagrad")}),
+    OptimizerExercise("RMSProp", RMSProp, lambda hidden: [dict(lr=0.01, alpha=0.95, eps=1e-6)] if hidden else [dict(), dict(lr=0.003, alpha=0.9)],
+                      variants={"eps_inside_sqrt": _eps_inside("rmsprop")}),
+    OptimizerExercise("Adam", Adam, lambda hidden: [dict(lr=0.02, betas=(0.8, 0.99))] if hidden else [dict(), dict(lr=0.05)],
+                      variants={"adam_no_bias_correction": _AdamNoBiasCorrection, "eps_inside_sqrt": _eps_inside("adam")}),
+]

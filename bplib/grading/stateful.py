@@ -1,0 +1,286 @@
+"""Exercises on objects rather than pure functions: layers, optimizers, batch generators, and
+a trained model. Each drives the student's object and the reference side by side, through
+the same guarded calls as ``FunctionExercise``.
+"""
+from __future__ import annotations
+
+import copy
+import inspect
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+import numpy as np
+
+from ..layers import Parameter
+from .compare import as_checked_array, close, compare
+from .exercise import Case, Exercise, call_student
+from .report import Report
+
+
+def _call(report: Report, fn: Callable, description: str, *args, allowed=(), copy=True, **kwargs) -> tuple[bool, Any]:
+    status, result = call_student(report, fn, Case(description, args, kwargs, copy=copy), allowed)
+    if status == "nonfinite":
+        report.fail("overflow", case=description, error=result)
+    return status == "ok", result
+
+
+def _parameter(report: Report, obj: Any, attr: str, hint: str, when: str) -> Parameter | None:
+    p = getattr(obj, attr, None)
+    if not (hasattr(p, "value") and hasattr(p, "grad")):
+        report.fail("missing_attribute", attr=attr, when=when, hint=hint)
+        return None
+    return p
+
+
+@dataclass
+class LayerExercise(Exercise):
+    """A layer class: forward and backward compared with the reference, with param grads.
+
+    Attributes
+    ----------
+    reference : the bplib layer class
+    build : (cls, rng_seed, D, H) -> layer; builds the student's or the reference layer alike
+    params : names of the Parameter attributes ("W", "b"), copied from reference to student
+    """
+
+    name: str
+    reference: type
+    build: Callable[[type, int, int, int], Any]
+    params: tuple[str, ...] = ()
+    variants: dict[str, Callable] = field(default_factory=dict)
+    allowed: tuple = ()
+
+    def run(self, cls: type, report: Report, rng: np.random.Generator, hidden: bool) -> None:
+        n, d, h = (7, 6, 2) if hidden else (5, 4, 3)
+        seed = int(rng.integers(1000))
+        ref = self.build(self.reference, seed, d, h)
+        ok, student = _call(report, self.build, f"creating the layer ({d} inputs, {h} outputs)", cls, seed, d, h, allowed=self.allowed)
+        if not ok:
+            return
+        for attr in self.params:
+            p = _parameter(report, student, attr, f"self.{attr} = Parameter(...)", "__init__")
+            if p is None:
+                return
+            if np.shape(p.value) != getattr(ref, attr).value.shape:
+                report.fail("wrong_shape", case=f"self.{attr}.value", got=np.shape(p.value), expected=getattr(ref, attr).value.shape)
+                return
+            p.value[...] = getattr(ref, attr).value  # same weights on both sides
+        x = rng.standard_normal((n, d)) * 2
+        x[np.abs(x) < 1e-3] = 0.5  # keep clear of kinks
+        report.cases += 1
+        case = f"forward on a random ({n}, {d}) input"
+        ok, out = _call(report, student.forward, case, x, allowed=self.allowed)
+        expected_out = ref.forward(x)
+        if not ok or not compare(report, out, expected_out, case):
+            return
+        dout = rng.standard_normal(expected_out.shape)
+        report.cases += 1
+        case = f"backward with a random upstream gradient of shape {dout.shape}"
+        ok, dx = _call(report, student.backward, case, dout, allowed=self.allowed)
+        if not ok:
+            return
+        expected_dx = ref.backward(dout)
+        variants = {k: v(x, dout, ref) for k, v in self.variants.items()}
+        compare(report, dx, expected_dx, case + " (dx)", batch=n, variants=variants)
+        for attr in self.params:
+            compare(report, getattr(student, attr).grad, getattr(ref, attr).grad, f"{case} ({attr}.grad)", batch=n)
+        if self.params and report.passed:
+            self._check_accumulation(student, ref, dout, report)
+
+    def _check_accumulation(self, student, ref, dout, report: Report) -> None:
+        report.cases += 1
+        case = "a second backward pass without zero_grad"
+        ok, _ = _call(report, student.backward, case, dout, allowed=self.allowed)
+        ref.backward(dout)
+        for attr in self.params if ok else ():
+            got = as_checked_array(getattr(student, attr).grad, report, case)
+            if got is not None and not close(got, getattr(ref, attr).grad, 1e-6, 1e-9):
+                report.fail("assign_instead_of_add", case=case)
+                return
+
+
+@dataclass
+class SequentialExercise(Exercise):
+    """A Sequential class: its backward must chain bplib's reference layers correctly."""
+
+    name: str
+    reference: type
+    build_layers: Callable[[int, int, int, int], list]
+    allowed: tuple = ()
+
+    def run(self, cls: type, report: Report, rng: np.random.Generator, hidden: bool) -> None:
+        n, d, h, c = (7, 5, 6, 3) if hidden else (5, 4, 6, 3)
+        seed = int(rng.integers(1000))
+        ok, student = _call(report, cls, "creating Sequential(Dense, ReLU, Dense, ...)", *self.build_layers(seed, d, h, c),
+                            allowed=self.allowed, copy=False)
+        if not ok:
+            return
+        ref = self.reference(*self.build_layers(seed, d, h, c))
+        x = rng.standard_normal((n, d))
+        report.cases += 1
+        ok, out = _call(report, student.forward, f"forward on a random ({n}, {d}) input", x, allowed=self.allowed)
+        expected = ref.forward(x)
+        if not ok or not compare(report, out, expected, "forward"):
+            return
+        dout = rng.standard_normal(expected.shape)
+        report.cases += 1
+        case = f"backward with a random upstream gradient of shape {dout.shape}"
+        ok, dx = _call(report, student.backward, case, dout, allowed=self.allowed)
+        if not ok:
+            return
+        compare(report, dx, ref.backward(dout), case + " (dx)", batch=n)
+        student_params = [p for layer in getattr(student, "layers", []) for p in layer.parameters()]
+        for i, (got, want) in enumerate(zip(student_params, ref.parameters())):
+            if not compare(report, got.grad, want.grad, f"{case} (gradient of parameter {i}: {want.name} of layer {i // 2})", batch=n):
+                if i < len(student_params) - 2 and report.problems[-1][0] == "wrong_values":
+                    report.problems[-1] = ("hidden_delta_uses_output_error", {"name": self.name, "case": case})
+                break
+
+
+def _optimizer_gradient(w: np.ndarray) -> np.ndarray:
+    """A bounded, non-linear gradient, different in every entry (from sum(sin w + 0.1 w²))."""
+    scale = np.linspace(0.5, 2.0, w.size).reshape(w.shape)
+    return (np.cos(w) + 0.2 * w) * scale
+
+
+@dataclass
+class OptimizerExercise(Exercise):
+    """An optimizer class, run for some steps beside bplib.optim's and compared."""
+
+    name: str
+    reference: type
+    configs: Callable[[bool], list[dict]]
+    variants: dict[str, type] = field(default_factory=dict)
+    steps: int = 12
+    allowed: tuple = ()
+
+    def run(self, cls: type, report: Report, rng: np.random.Generator, hidden: bool) -> None:
+        self._check_defaults(cls, report)
+        start = [rng.standard_normal((4, 3)), rng.standard_normal(3)]
+        for kwargs in self.configs(hidden):
+            report.cases += 1
+            case = f"{self.steps} steps of {self.name}({', '.join(f'{k}={v}' for k, v in kwargs.items())})"
+            got = self._trajectory(cls, start, kwargs, report, case)
+            if got is None:
+                return
+            expected = self._trajectory(self.reference, start, kwargs)
+            variants = {}
+            for key, wrong in self.variants.items():
+                try:
+                    variants[key] = self._trajectory(wrong, start, kwargs)
+                except Exception:
+                    pass
+            for i, (g, e) in enumerate(zip(got, expected)):
+                compare(report, g, e, f"{case} (parameter {i})", variants={k: v[i] for k, v in variants.items()})
+
+    def _trajectory(self, cls, start, kwargs, report: Report | None = None, case: str = ""):
+        """Final parameter values after ``steps`` steps; with a report, run as student code."""
+        params = [Parameter(w) for w in start]
+        if report is None:
+            opt = cls(params, **kwargs)
+            for _ in range(self.steps):
+                opt.zero_grad()
+                for p in params:
+                    p.grad += _optimizer_gradient(p.value)
+                opt.step()
+            return [p.value for p in params]
+        ok, opt = _call(report, cls, case, params, allowed=self.allowed, copy=False, **kwargs)
+        if not ok:
+            return None
+        for _ in range(self.steps):
+            if not _call(report, opt.zero_grad, case, allowed=self.allowed)[0]:
+                return None
+            if any(p.grad.any() for p in params):
+                report.fail("accumulates_across_steps", case=case)
+                return None
+            for p in params:
+                p.grad += _optimizer_gradient(p.value)
+            if not _call(report, opt.step, case, allowed=self.allowed)[0]:
+                return None
+        return [p.value for p in params]
+
+    def _check_defaults(self, cls: type, report: Report) -> None:
+        try:
+            student = inspect.signature(cls).parameters
+        except (TypeError, ValueError):
+            return
+        for name, param in inspect.signature(self.reference).parameters.items():
+            if param.default is not inspect.Parameter.empty and name in student:
+                if student[name].default != param.default:
+                    report.fail("wrong_default", arg=name)
+
+
+@dataclass
+class MinibatchExercise(Exercise):
+    """A mini-batch generator: every sample once per pass, aligned, shuffled by rng."""
+
+    name: str
+    reference: Callable
+
+    def run(self, fn: Callable, report: Report, rng: np.random.Generator, hidden: bool) -> None:
+        for n, batch_size in ((23, 5), (40, 8)) if not hidden else ((31, 4), (12, 12)):
+            report.cases += 1
+            case = f"N = {n} samples in batches of {batch_size}"
+            X = np.arange(n * 3, dtype=np.float64).reshape(n, 3)
+            y = np.arange(n) * 10
+            batches = self._batches(fn, X, y, batch_size, 7, report, case)
+            if batches is None:
+                return
+            xs = np.concatenate([b[0] for b in batches]) if batches else np.zeros((0, 3))
+            ys = np.concatenate([b[1] for b in batches]) if batches else np.zeros(0)
+            sizes = [len(b[0]) for b in batches]
+            expected = [batch_size] * (n // batch_size) + ([n % batch_size] if n % batch_size else [])
+            if sorted(xs[:, 0].tolist()) != X[:, 0].tolist():
+                report.fail("batches_lose_samples", case=case)
+            elif not np.array_equal(xs[:, 0] * 10 / 3, ys):
+                report.fail("batches_misaligned", case=case)
+            elif sizes != expected:
+                report.fail("batches_wrong_sizes", case=case, got=sizes, expected=expected)
+            elif n > batch_size and np.array_equal(xs, X):
+                report.fail("batches_not_shuffled", case=case)
+            else:
+                again = self._batches(fn, X, y, batch_size, 7, report, case)
+                other = self._batches(fn, X, y, batch_size, 8, report, case)
+                if again is None or other is None:
+                    return
+                same = all(np.array_equal(a[0], b[0]) for a, b in zip(batches, again))
+                differs = any(not np.array_equal(a[0], b[0]) for a, b in zip(batches, other))
+                if not (same and differs):
+                    report.fail("ignores_rng", case=case)
+
+    @staticmethod
+    def _batches(fn, X, y, batch_size, seed, report, case):
+        def consume(X, y, batch_size, rng):  # run the generator to its end inside the guard
+            return [(np.asarray(xb), np.asarray(yb)) for xb, yb in fn(X, y, batch_size, rng)]
+
+        ok, batches = _call(report, consume, case, X, y, batch_size, np.random.default_rng(seed))
+        return batches if ok else None
+
+
+@dataclass
+class AccuracyGoalExercise(Exercise):
+    """A trained model, as a predict(X) function, must reach an accuracy on held-out data."""
+
+    name: str
+    reference: Callable
+    data: Callable[[], tuple[np.ndarray, np.ndarray]]
+    goal: float = 0.95
+    allowed: tuple = ()
+
+    def run(self, predict: Callable, report: Report, rng: np.random.Generator, hidden: bool) -> None:
+        X, y = self.data()
+        order = rng.permutation(len(X)) if hidden else np.arange(len(X))
+        report.cases += 1
+        case = f"the {len(X)} held-out digits" + (", shuffled" if hidden else "")
+        ok, labels = _call(report, predict, case, X[order], allowed=self.allowed)
+        if not ok:
+            return
+        got = as_checked_array(labels, report, case)
+        if got is None:
+            return
+        if got.shape != (len(X),):
+            report.fail("wrong_shape", case=case, got=got.shape, expected=(len(X),))
+            return
+        accuracy = float(np.mean(got == y[order]))
+        if accuracy < self.goal:
+            report.fail("too_inaccurate", case=case, got=f"{accuracy:.1%} accuracy", expected=f"{self.goal:.0%}")

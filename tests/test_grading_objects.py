@@ -1,0 +1,227 @@
+"""bplib.grading on exercises about objects: layers, Sequential, optimizers, batch generators,
+and a trained model. Correct student code passes; each classic mistake gets its own hint."""
+import numpy as np
+import pytest
+
+from bplib import grading
+from bplib.grading import CheckFailed
+from bplib.layers import Layer, Parameter
+
+
+def passes(name, obj):
+    grading.check(name, obj)
+    grading.check(name, obj, hidden=True)
+    return True
+
+
+def failure(name, obj):
+    with pytest.raises(CheckFailed) as info:
+        grading.check(name, obj)
+    return info.value.text
+
+
+# ---- layers (06) -------------------------------------------------------------------------------
+
+class Dense(Layer):
+    def __init__(self, in_features, out_features, rng=None):
+        rng = np.random.default_rng(rng)
+        self.W = Parameter(rng.standard_normal((in_features, out_features)), name="W")
+        self.b = Parameter(np.zeros(out_features), name="b")
+
+    def forward(self, x):
+        self.x = x
+        return x @ self.W.value + self.b.value
+
+    def backward(self, dout):
+        self.W.grad += self.x.T @ dout
+        self.b.grad += dout.sum(axis=0)
+        return dout @ self.W.value.T
+
+    def parameters(self):
+        return [self.W, self.b]
+
+
+class DenseAssigns(Dense):
+    def backward(self, dout):
+        self.W.grad = self.x.T @ dout
+        self.b.grad = dout.sum(axis=0)
+        return dout @ self.W.value.T
+
+
+class DenseBiasNotSummed(Dense):
+    def backward(self, dout):
+        self.W.grad += self.x.T @ dout
+        self.b.grad = self.b.grad + dout
+        return dout @ self.W.value.T
+
+
+class Sigmoid(Layer):
+    def forward(self, x):
+        e = np.exp(-np.abs(x))
+        self.out = np.where(x >= 0, 1 / (1 + e), e / (1 + e))
+        return self.out
+
+    def backward(self, dout):
+        return dout * self.out * (1 - self.out)
+
+
+class SigmoidOfOutput(Sigmoid):
+    def backward(self, dout):
+        s = 1 / (1 + np.exp(-self.out))
+        return dout * s * (1 - s)
+
+
+class Sequential(Layer):
+    def __init__(self, *layers):
+        self.layers = list(layers)
+
+    def forward(self, x):
+        for layer in self.layers:
+            x = layer.forward(x)
+        return x
+
+    def backward(self, dout):
+        for layer in reversed(self.layers):
+            dout = layer.backward(dout)
+        return dout
+
+
+@pytest.fixture(autouse=True)
+def session():
+    grading.start("06-backprop-in-a-network")
+    grading._SESSION.tampered.clear()
+
+
+def test_correct_layers_pass_with_handed_out_base_classes():
+    assert passes("Dense", Dense) and passes("Sigmoid", Sigmoid) and passes("Sequential", Sequential)
+
+
+@pytest.mark.parametrize("name, cls, expected", [
+    ("Dense", DenseAssigns, "replaced the gradient"),
+    ("Dense", DenseBiasNotSummed, "keeps the batch axis"),
+    ("Sigmoid", SigmoidOfOutput, "σ′ applied to σ(x)"),
+])
+def test_layer_mistakes_are_named(name, cls, expected):
+    assert expected in failure(name, cls)
+
+
+def test_layer_without_parameters_attribute_is_explained():
+    class NoParams(Layer):
+        def __init__(self, in_features, out_features, rng=None):
+            self.weights = np.zeros((in_features, out_features))
+    assert "no attribute `W`" in failure("Dense", NoParams)
+
+
+def test_subclassing_the_reference_layer_is_refused():
+    from bplib.layers import Dense as ReferenceDense
+
+    class Mine(ReferenceDense):
+        pass
+    assert "reference implementation" in failure("Dense", Mine)
+
+
+# ---- optimizers (09) ---------------------------------------------------------------------------
+
+class Optimizer:
+    def __init__(self, params):
+        self.params = list(params)
+
+    def zero_grad(self):
+        for p in self.params:
+            p.grad[...] = 0
+
+
+class Adam(Optimizer):
+    def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8):
+        super().__init__(params)
+        self.lr, self.betas, self.eps, self.t = lr, betas, eps, 0
+        self.m = [np.zeros_like(p.value) for p in self.params]
+        self.v = [np.zeros_like(p.value) for p in self.params]
+
+    def step(self):
+        self.t += 1
+        b1, b2 = self.betas
+        for p, m, v in zip(self.params, self.m, self.v):
+            m[...] = b1 * m + (1 - b1) * p.grad
+            v[...] = b2 * v + (1 - b2) * p.grad**2
+            p.value -= self.lr * self.scale() * m / (np.sqrt(v) / np.sqrt(1 - b2**self.t) + self.eps)
+
+    def scale(self):
+        return 1 / (1 - self.betas[0] ** self.t)
+
+
+class AdamNoBiasCorrection(Adam):
+    def step(self):
+        b1, b2 = self.betas
+        for p, m, v in zip(self.params, self.m, self.v):
+            m[...] = b1 * m + (1 - b1) * p.grad
+            v[...] = b2 * v + (1 - b2) * p.grad**2
+            p.value -= self.lr * m / (np.sqrt(v) + self.eps)
+
+
+class AdamWrongDefault(Adam):
+    def __init__(self, params, lr=0.01, betas=(0.9, 0.999), eps=1e-8):
+        super().__init__(params, lr, betas, eps)
+
+
+class AdamNoZeroGrad(Adam):
+    def zero_grad(self):
+        pass
+
+
+def test_optimizers():
+    grading.start("09-optimizers")
+    assert passes("Adam", Adam)
+    assert "without bias correction" in failure("Adam", AdamNoBiasCorrection)
+    assert "default for `lr`" in failure("Adam", AdamWrongDefault)
+    assert "previous step was still there" in failure("Adam", AdamNoZeroGrad)
+
+
+# ---- mini-batches (04) and a trained model (08) ------------------------------------------------
+
+def minibatches(X, y, batch_size, rng):
+    order = rng.permutation(len(X))
+    for start in range(0, len(X), batch_size):
+        idx = order[start:start + batch_size]
+        yield X[idx], y[idx]
+
+
+def test_minibatches():
+    grading.start("04-gradient-descent")
+    assert passes("minibatches", minibatches)
+
+    def in_order(X, y, batch_size, rng):
+        for start in range(0, len(X), batch_size):
+            yield X[start:start + batch_size], y[start:start + batch_size]
+
+    def drops_last(X, y, batch_size, rng):
+        order = rng.permutation(len(X))
+        for start in range(0, len(X) - batch_size + 1, batch_size):
+            yield X[order[start:start + batch_size]], y[order[start:start + batch_size]]
+
+    def misaligned(X, y, batch_size, rng):
+        a, b = rng.permutation(len(X)), rng.permutation(len(X))
+        for start in range(0, len(X), batch_size):
+            yield X[a[start:start + batch_size]], y[b[start:start + batch_size]]
+
+    def own_rng(X, y, batch_size, rng):
+        return minibatches(X, y, batch_size, np.random.default_rng())
+
+    assert "original order" in failure("minibatches", in_order)
+    assert "every sample exactly once" in failure("minibatches", drops_last)
+    assert "no longer match" in failure("minibatches", misaligned)
+    assert "rng argument" in failure("minibatches", own_rng)
+
+
+def test_trained_model_goal():
+    grading.start("08-training-on-real-data")
+    assert "at least 95%" in failure("predict_digits", lambda X: np.zeros(len(X), dtype=int))
+    stored = {}
+
+    def memorised(X):  # ignores its input: fails once the check shuffles the digits
+        from bplib.grading.exercises.digits import held_out_digits
+        stored.setdefault("y", held_out_digits()[1])
+        return stored["y"]
+    grading.check("predict_digits", memorised)
+    with pytest.raises(CheckFailed, match="at least 95%"):
+        grading.check("predict_digits", memorised, hidden=True)

@@ -1,0 +1,234 @@
+"""The nbgrader pipeline, end to end, on a scratch copy of the course.
+
+One session-wide fixture releases every assignment, submits a perfect, a partial and an empty
+notebook for each (plus crafted cheating submissions for one assignment), autogrades them all
+and generates feedback; the tests then read the gradebook and the files nbgrader wrote.
+"""
+from __future__ import annotations
+
+import filecmp
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from tools import submissions
+from tools.course import assignments, nbgrader_env
+
+ROOT = Path(__file__).resolve().parent.parent
+ASSIGNMENTS = assignments()
+CHEAT_ASSIGNMENT = "02-activation-functions"
+TIMEOUT = 10  # seconds per cell while grading: the infinite loop costs this much
+
+pytestmark = pytest.mark.skipif(not ASSIGNMENTS, reason="no assignments yet")
+
+
+def nbgrader(*args, cwd, check=True):
+    return subprocess.run([sys.executable, "-m", "nbgrader", *args], cwd=cwd, env=nbgrader_env(),
+                          check=check, capture_output=True, text=True)
+
+
+def _cheats(student, solution):
+    """Crafted submissions for CHEAT_ASSIGNMENT: name -> (notebook or raw text, answer cheated)."""
+    fill = submissions.filled
+    always_equal = '''class AlwaysEqual:
+    def __eq__(self, other):
+        return True
+    def __ne__(self, other):
+        return False
+
+def sigmoid(x):
+    return AlwaysEqual()'''
+    patched = submissions.strip_markers(next(c.source for c in solution.cells if submissions.grade_id(c) == "sigmoid"))
+    patched += "\nnp.allclose = lambda *a, **k: True\nnp.testing.assert_allclose = lambda *a, **k: None"
+    return {
+        "cheat-import": fill(student, solution, replace={"sigmoid": "from bplib.activations import sigmoid"}),
+        "cheat-wrapper": fill(student, solution, replace={
+            "sigmoid": "import bplib.activations as A\n\ndef sigmoid(x):\n    return A.sigmoid(x)"}),
+        "cheat-patch": fill(student, solution, replace={"sigmoid": patched}),
+        "cheat-always-equal": fill(student, solution, replace={"sigmoid": always_equal}),
+        "cheat-deleted-tests": submissions.without_checks(student),
+        "cheat-infinite-loop": fill(student, solution, replace={"sigmoid": "while True:\n    pass"}),
+        "cheat-os-exit": fill(student, solution, replace={"sigmoid": "import os\nos._exit(1)"}),
+        "cheat-invalid-json": '{"cells": [ this is not json',
+    }
+
+
+@pytest.fixture(scope="session")
+def course(tmp_path_factory):
+    """A graded scratch course: its root and a score(student, assignment) lookup."""
+    root = tmp_path_factory.mktemp("course")
+    shutil.copy(ROOT / "nbgrader_config.py", root)
+    shutil.copytree(ROOT / "solutions", root / "solutions")
+    for assignment in ASSIGNMENTS:
+        nbgrader("generate_assignment", assignment, "--force", cwd=root)
+        student, solution = submissions.load(assignment, root)
+        ids = submissions.answer_ids(solution)
+        subs = {
+            "perfect": submissions.filled(student, solution),
+            "partial": submissions.filled(student, solution, ids[: max(1, len(ids) // 2)]),
+            "empty": student,
+        }
+        if assignment == CHEAT_ASSIGNMENT:
+            subs.update(_cheats(student, solution))
+        for name, nb in subs.items():
+            path = root / "submitted" / name / assignment / f"{assignment}.ipynb"
+            if isinstance(nb, str):
+                path.parent.mkdir(parents=True)
+                path.write_text(nb)
+            else:
+                submissions.write(nb, path)
+        nbgrader("autograde", assignment, f"--Execute.timeout={TIMEOUT}", cwd=root, check=False)
+        nbgrader("generate_feedback", assignment, cwd=root, check=False)
+    return root
+
+
+def gradebook(root):
+    from nbgrader.api import Gradebook
+
+    return Gradebook(f"sqlite:///{root}/gradebook.db")
+
+
+def scores(root, assignment, student):
+    """(total score, max score, {check grade_id: score}); score None where grading failed."""
+    from nbgrader.api import MissingEntry
+
+    with gradebook(root) as gb:
+        try:
+            sub = gb.find_submission(assignment, student)
+        except MissingEntry:
+            return None, None, {}
+        notebook = sub.notebooks[0]
+        cells = {g.name: g.score for g in notebook.grades}
+        return sub.score, sub.max_score, cells
+
+
+@pytest.mark.parametrize("assignment", ASSIGNMENTS)
+def test_solutions_score_full_marks(course, assignment):
+    score, max_score, cells = scores(course, assignment, "perfect")
+    assert max_score > 0 and score == max_score, cells
+
+
+@pytest.mark.parametrize("assignment", ASSIGNMENTS)
+def test_stubs_score_zero(course, assignment):
+    score, max_score, _ = scores(course, assignment, "empty")
+    assert score == 0 and max_score > 0
+
+
+@pytest.mark.parametrize("assignment", ASSIGNMENTS)
+def test_partial_submission_gets_partial_credit(course, assignment):
+    score, max_score, _ = scores(course, assignment, "partial")
+    assert 0 < score < max_score
+
+
+@pytest.mark.parametrize("assignment", ASSIGNMENTS)
+def test_stubs_run_without_errors_outside_answer_and_check_cells(course, assignment):
+    nb = nbformat.read(course / "autograded" / "empty" / assignment / f"{assignment}.ipynb", as_version=4)
+    for cell in nb.cells:
+        if cell.cell_type != "code" or submissions.is_answer(cell) or submissions.is_check(cell):
+            continue
+        errors = [o for o in cell.outputs if o.output_type == "error"]
+        assert not errors, f"{assignment}: cell {cell.source[:60]!r} fails for a student who has not started"
+
+
+def _check_score(course, student, grade_id):
+    return scores(course, CHEAT_ASSIGNMENT, student)[2].get(grade_id)
+
+
+@pytest.mark.parametrize("student", ["cheat-import", "cheat-wrapper", "cheat-patch", "cheat-always-equal"])
+def test_cheating_scores_zero_on_what_it_cheats(course, student):
+    assert _check_score(course, student, "check-sigmoid") == 0
+
+
+@pytest.mark.parametrize("student", ["cheat-import", "cheat-wrapper", "cheat-always-equal", "cheat-infinite-loop"])
+def test_cheating_on_one_answer_leaves_the_others_graded(course, student):
+    _, _, cells = scores(course, CHEAT_ASSIGNMENT, student)
+    _, _, perfect = scores(course, CHEAT_ASSIGNMENT, "perfect")
+    others = {k: v for k, v in perfect.items() if k not in ("check-sigmoid", "check-sigmoid_grad")}
+    assert others and all(cells[k] == v for k, v in others.items()), cells
+
+
+def test_patching_numpy_fails_every_later_check(course):
+    _, _, cells = scores(course, CHEAT_ASSIGNMENT, "cheat-patch")
+    assert sum(cells.values()) == 0
+
+
+def test_deleted_tests_are_restored_and_graded(course):
+    score, max_score, cells = scores(course, CHEAT_ASSIGNMENT, "cheat-deleted-tests")
+    _, _, perfect = scores(course, CHEAT_ASSIGNMENT, "perfect")
+    assert score == 0 and max_score == scores(course, CHEAT_ASSIGNMENT, "perfect")[1]
+    assert set(cells) == set(perfect)
+
+
+@pytest.mark.parametrize("student", ["cheat-os-exit", "cheat-invalid-json"])
+def test_broken_submissions_score_nothing_and_do_not_stop_the_batch(course, student):
+    score, _, _ = scores(course, CHEAT_ASSIGNMENT, student)
+    assert not score  # no submission graded, or zero
+    assert not (course / "autograded" / student / CHEAT_ASSIGNMENT).exists()
+    perfect, max_score, _ = scores(course, CHEAT_ASSIGNMENT, "perfect")
+    assert perfect == max_score  # graded in the same batch, after or before the broken one
+
+
+def _hidden_test_lines(assignment):
+    nb = nbformat.read(ROOT / "solutions" / assignment / f"{assignment}.ipynb", as_version=4)
+    lines = []
+    for cell in nb.cells:
+        inside = False
+        for line in cell.source.splitlines():
+            if "### BEGIN HIDDEN TESTS" in line:
+                inside = True
+            elif "### END HIDDEN TESTS" in line:
+                inside = False
+            elif inside and line.strip():
+                lines.append(line.strip())
+    return lines
+
+
+@pytest.mark.parametrize("assignment", ASSIGNMENTS)
+def test_feedback_never_shows_hidden_tests(course, assignment):
+    import html
+
+    hidden = _hidden_test_lines(assignment)
+    assert hidden, "every assignment has hidden tests"
+    pages = list((course / "feedback").glob(f"*/{assignment}/*.html"))
+    assert len(pages) >= 3
+    for page in pages:
+        text = html.unescape(re.sub(r"<[^>]+>", "", page.read_text()))
+        assert "Score" in text
+        for line in hidden:
+            assert line not in text, f"{page.relative_to(course)} shows a hidden test: {line}"
+
+
+def test_release_matches_committed_course(tmp_path):
+    release = tmp_path / "release"
+    for assignment in ASSIGNMENTS:
+        nbgrader("generate_assignment", assignment, "--force", "--no-db",
+                 f"--CourseDirectory.release_directory={release}", cwd=ROOT)
+        committed = ROOT / "course" / assignment
+        assert committed.exists(), f"course/{assignment} is missing: run `python3 tasks.py release`"
+        comparison = filecmp.dircmp(release / assignment, committed)
+        assert not (comparison.diff_files or comparison.left_only or comparison.right_only), (
+            f"course/{assignment} differs from what solutions/ generates; run `python3 tasks.py release` "
+            f"(differs: {comparison.diff_files + comparison.left_only + comparison.right_only})")
+        for left in (release / assignment).glob("*.ipynb"):
+            assert left.read_bytes() == (committed / left.name).read_bytes()
+
+
+@pytest.mark.parametrize("assignment", ASSIGNMENTS)
+def test_nbgrader_validate_succeeds_on_solutions(assignment):
+    result = nbgrader("validate", str(ROOT / "solutions" / assignment / f"{assignment}.ipynb"), cwd=ROOT)
+    assert "Success! Your notebook passes all the tests." in result.stdout + result.stderr
+
+
+def test_sample_class_is_current(tmp_path):
+    from tools.course import SAMPLE_ASSIGNMENT
+
+    for student, nb in submissions.sample_class(SAMPLE_ASSIGNMENT).items():
+        shipped = ROOT / "samples" / "submitted" / student / SAMPLE_ASSIGNMENT / f"{SAMPLE_ASSIGNMENT}.ipynb"
+        fresh = tmp_path / f"{student}.ipynb"
+        submissions.write(nb, fresh)
+        assert shipped.read_bytes() == fresh.read_bytes(), f"rerun `python3 tools/course.py sample-class`"
