@@ -91,7 +91,7 @@ MISTAKES = [
     ("softmax", _no_shift_softmax, "Subtract each row's maximum", "catalog #2"),
     ("softmax", lambda x, axis=-1: np.exp(x - x.max()) / np.exp(x - x.max()).sum(axis=0, keepdims=True), "wrong axis", "catalog #3"),
     ("softmax_cross_entropy", lambda z, y: float(-np.mean(np.log(softmax(z)[np.arange(len(y)), y]))), "log-sum-exp", "catalog #4"),
-    ("sigmoid_grad", lambda x: stable_sigmoid(stable_sigmoid(x)) * (1 - stable_sigmoid(stable_sigmoid(x))), "σ′ applied to σ(x)", "catalog #5"),
+    ("sigmoid_grad", lambda x: stable_sigmoid(stable_sigmoid(x)) * (1 - stable_sigmoid(stable_sigmoid(x))), "activation a = f(z)", "catalog #5"),
     ("mse", lambda p, t: float(np.mean((p - t) ** 2)), "should raise ValueError", "catalog #7"),
     ("softmax_cross_entropy_grad", _sce_grad_no_mean, "times too large", "catalog #8"),
     ("mse_grad", lambda p, t: mse_grad(p, t) / 2, "half the right one", "catalog #9"),
@@ -101,7 +101,10 @@ MISTAKES = [
     ("centred_difference", lambda f, x, h=1e-5: (f(x + h) - f(x)) / h, "centred difference", "catalog #20"),
     ("centred_difference", lambda f, x, h=1e-5: (f(x + h) - f(x - h)) / h, "twice the right one", "divides by h"),
     ("mul_backward", lambda a, b, dout: (dout * a, dout * b), "swapped", "local gradients swapped"),
-    ("relu", lambda x: np.maximum(x, 0).astype(np.float64), "stay float32", "float32 upcast"),
+    ("relu", lambda x: np.maximum(x, 0).astype(np.float64), "should be float32, like the input", "float32 upcast"),
+    ("binary_cross_entropy", lambda p, t: float(-np.mean(t * np.maximum(np.log(p), -100) + (1 - t) * np.maximum(np.log(1 - p), -100))),
+     "log(0)", "catalog #4, clamped too late"),
+    ("softmax_cross_entropy", lambda z, y: float(-np.mean(np.log(softmax(z)) * np.eye(z.shape[1])[y])), "averages over all N·C", "mean over classes"),
 ]
 
 
@@ -150,6 +153,17 @@ def test_messages_never_reveal_expected_values():
         assert f"{case.args[0].ravel()[0]:.4f}" not in text
 
 
+def test_calling_an_unfinished_helper_names_the_helper():
+    def softmax(x, axis=-1):
+        raise NotImplementedError()
+
+    def softmax_cross_entropy_grad(logits, labels):
+        p = softmax(logits)
+        p[np.arange(len(labels)), labels] -= 1
+        return p / len(labels)
+    assert "calls softmax, which is not implemented yet" in failure("softmax_cross_entropy_grad", softmax_cross_entropy_grad)
+
+
 def test_missing_function_is_a_teaching_message_not_a_name_error():
     with pytest.raises(CheckFailed, match="not defined in this notebook"):
         grading.check("softmax_cross_entropy_grad")
@@ -164,7 +178,7 @@ def test_failure_renders_without_traceback():
 
 def test_every_catalog_entry_renders():
     fields = dict(name="f", case="c", error="e", where="w", kind="k", got="g", expected="x", N=5, arg="a",
-                  global_name="X", path="p", what="w", why="y", attr="W", when="t", hint="h")
+                  global_name="X", path="p", what="w", why="y", attr="W", when="t", hint="h", other="o")
     for key in messages.CATALOG:
         assert "Try:" in messages.render(key, **fields)
 

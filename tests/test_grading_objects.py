@@ -99,7 +99,7 @@ def test_correct_layers_pass_with_handed_out_base_classes():
 @pytest.mark.parametrize("name, cls, expected", [
     ("Dense", DenseAssigns, "replaced the gradient"),
     ("Dense", DenseBiasNotSummed, "keeps the batch axis"),
-    ("Sigmoid", SigmoidOfOutput, "σ′ applied to σ(x)"),
+    ("Sigmoid", SigmoidOfOutput, "activation a = f(z)"),
 ])
 def test_layer_mistakes_are_named(name, cls, expected):
     assert expected in failure(name, cls)

@@ -76,6 +76,12 @@ def where_in_student_code(error: BaseException) -> str:
     return f"line {frame.lineno}: `{line}`"
 
 
+def _unfinished_function(error: BaseException) -> str | None:
+    """The name of the student's function that raised NotImplementedError (a stub)."""
+    frames = [f for f in traceback.extract_tb(error.__traceback__) if not f.filename.startswith(_LIBRARY_DIRS)]
+    return frames[-1].name if frames else None
+
+
 def call_student(report: Report, fn: Callable, case: Case, allowed: tuple) -> tuple[str, Any]:
     """Run ``fn`` on a copy of the case's inputs.
 
@@ -89,8 +95,12 @@ def call_student(report: Report, fn: Callable, case: Case, allowed: tuple) -> tu
                 result, reached = fn(*args, **kwargs), []
             else:
                 result, reached = call_watched(fn, args, kwargs, allowed)
-    except NotImplementedError:
-        report.stop("not_implemented")
+    except NotImplementedError as error:
+        unfinished = _unfinished_function(error)
+        if unfinished and unfinished not in (report.name, getattr(fn, "__name__", None)):
+            report.stop("depends_on_unfinished", other=unfinished)
+        else:
+            report.stop("not_implemented")
         return "failed", None
     except FloatingPointError as error:
         return "nonfinite", str(error)
@@ -142,6 +152,8 @@ class FunctionExercise(Exercise):
         one of them gets that hint
     outputs : names of the returned values when the function returns a tuple, else None
     nonfinite_key : the hint for overflow or NaN
+    right_but_nonfinite_key : the hint when the values are right but a floating-point error
+        (overflow, log of 0) happened on the way
     """
 
     name: str
@@ -150,6 +162,7 @@ class FunctionExercise(Exercise):
     variants: dict[str, Callable] = field(default_factory=dict)
     outputs: tuple[str, ...] | None = None
     nonfinite_key: str = "overflow"
+    right_but_nonfinite_key: str = "overflow_on_the_way"  # right values, overflow on the way
     rtol: float = 1e-6
     atol: float = 1e-9
     allowed: tuple = ()
@@ -173,7 +186,7 @@ class FunctionExercise(Exercise):
         status, result = call_student(report, student, case, self.allowed)
         if status == "nonfinite":
             if self.outputs is None and overflowed_but_right(student, case, expected, self.rtol, self.atol):
-                report.fail("overflow_on_the_way", case=case.description)
+                report.fail(self.right_but_nonfinite_key, case=case.description)
             else:
                 report.fail(self.nonfinite_key, case=case.description, error=result)
         if status != "ok":

@@ -28,6 +28,10 @@ CATALOG: dict[str, Hint] = {
         "{name} is not defined in this notebook.",
         "Run the answer cell that defines {name} (Run > Run All Above Selected Cell), and keep the name {name} exactly as given.",
     ),
+    "depends_on_unfinished": Hint(
+        "{name} calls {other}, which is not implemented yet.",
+        "Finish {other} first and run its check; then run this check again.",
+    ),
     "not_callable": Hint(
         "{name} is not a function or class (it is a {kind}).",
         "Run the answer cell that defines {name}, and check you did not reuse its name for a variable.",
@@ -46,7 +50,7 @@ CATALOG: dict[str, Hint] = {
         "Return the numpy array you computed (np.ndarray), not a list, a custom object or None: a missing `return` gives None.",
     ),
     "wrong_length": Hint(
-        "{name} returned {got} values on {case}; it should return {expected}.",
+        "{name} returned {got} value(s) on {case}; it should return {expected}.",
         "Check the `return` line against the docstring: it lists what to return and in which order.",
     ),
     "transposed": Hint(
@@ -66,8 +70,8 @@ CATALOG: dict[str, Hint] = {
         "Follow the shapes in the docstring step by step; keepdims=True keeps a reduced axis so that broadcasting lines up.",
     ),
     "wrong_dtype": Hint(
-        "On {case} (float32 input), the result is {got}; it should stay float32.",
-        "A float64 constant or array mixed in promotes everything to float64. Use Python numbers or x.dtype for constants.",
+        "On {case}, the result has dtype {got}; it should be float32, like the input.",
+        "A float64 constant or array mixed in promotes the result to float64, and a comparison gives bool: use Python numbers for constants, and convert masks with .astype(x.dtype).",
     ),
     "mutated_input": Hint(
         "{name} changed its input array {arg} in place.",
@@ -81,6 +85,14 @@ CATALOG: dict[str, Hint] = {
     "overflow": Hint(
         "On {case}, your code overflowed or produced NaN/inf ({error}).",
         "Look for np.exp of a large positive number or a log of 0. Rewrite the formula so that it never needs them.",
+    ),
+    "log_zero_on_the_way": Hint(
+        "On {case}, the values are right but log(0) or a division by 0 was evaluated on the way (numpy warns, and 0·log 0 gives NaN elsewhere).",
+        "Misconception 4. Make the argument safe *before* the log: np.log(np.clip(p, 1e-12, 1.0)), or work from logits with log-sum-exp. Clamping the log's result afterwards is too late.",
+    ),
+    "mean_over_classes": Hint(
+        "On {case}, the result is C times too small: it averages over all N·C entries.",
+        "The loss sums over the classes of each sample and averages over the N samples only: -np.sum(y * log_p) / N.",
     ),
     "overflow_sigmoid": Hint(
         "On {case}, np.exp overflowed: computing 1 / (1 + np.exp(-x)) directly needs exp(10000) for x = -1e4.",
@@ -104,27 +116,27 @@ CATALOG: dict[str, Hint] = {
         "Test your function on a small input you can work out by hand, and compare each step with the derivation above.",
     ),
     "ratio_N": Hint(
-        "On {case}, every value is exactly {N} times too large ({N} is how many values the loss averages: the batch size N for one output per sample).",
+        "On {case}, the result is exactly {N} times too large ({N} is how many values the loss averages: the batch size N for one output per sample).",
         "Misconception 8. The loss is a mean over the batch, so its gradient carries a factor 1/N too.",
     ),
     "ratio_inv_N": Hint(
-        "On {case}, every value is exactly {N} times too small ({N} is how many values the loss averages).",
+        "On {case}, the result is exactly {N} times too small ({N} is how many values the loss averages).",
         "Misconception 8. You divide by N twice (or average where the loss sums). Divide by N once, as the loss does.",
     ),
     "ratio_2": Hint(
-        "On {case}, every value is exactly twice the right one.",
+        "On {case}, the result is exactly twice the right one.",
         "Misconception 9. A factor 2 too many: d/dx of x² is 2x, but check where else you multiplied by 2 (or divided by h instead of 2h).",
     ),
     "ratio_half": Hint(
-        "On {case}, every value is exactly half the right one.",
+        "On {case}, the result is exactly half the right one.",
         "Misconception 9. A factor 2 is missing: d/dŷ of (ŷ - y)² is 2(ŷ - y).",
     ),
     "ratio_minus_1": Hint(
-        "On {case}, every value has the wrong sign.",
+        "On {case}, the result has the wrong sign.",
         "Misconception 10. Check the order of subtraction (prediction minus target) and that descent subtracts: w ← w − lr·∂L/∂w.",
     ),
     "constant_ratio": Hint(
-        "On {case}, every value is off by the same constant factor.",
+        "On {case}, every entry is off by the same constant factor.",
         "A constant is wrong: check every scale factor in your formula (1/N, 2, the learning rate, alpha).",
     ),
     "all_zero": Hint(
@@ -137,12 +149,20 @@ CATALOG: dict[str, Hint] = {
     ),
     # ---- specific wrong variants, recognised by recomputing them
     "grad_of_activated": Hint(
-        "On {case}, the values match σ′ applied to σ(x) instead of to x.",
-        "Misconception 5. The derivative takes the *input* x: σ′(x) = σ(x)(1 − σ(x)). Decide whether you hold z or a = σ(z).",
+        "On {case}, the values match the derivative evaluated at the activation a = f(z) instead of at its input z.",
+        "Misconception 5. A derivative takes the function's *input*: σ′(z) = σ(z)(1 − σ(z)), tanh′(z) = 1 − tanh(z)². Decide whether the variable you hold is z or a = f(z).",
     ),
     "relu_grad_at_zero": Hint(
         "Your derivative at exactly 0 differs from the course's convention.",
         "At the kink, take the slope of the negative side, as PyTorch does: relu_grad(0) = 0, leaky_relu_grad(0) = alpha. Use x > 0, not x >= 0.",
+    ),
+    "softmax_no_keepdims": Hint(
+        "On {case}, the row sums were divided along the wrong axis: the sum lost its axis (keepdims missing) and broadcast across columns.",
+        "Misconception 3. Keep the reduced axis so that it lines up with its rows: np.sum(e, axis=axis, keepdims=True).",
+    ),
+    "overflow_sigmoid_grad": Hint(
+        "On {case}, np.exp overflowed while computing the derivative.",
+        "Compute σ′ from a numerically stable σ: s = sigmoid(x); s * (1 - s). Formulas with exp(-x) directly overflow for x ≪ 0.",
     ),
     "softmax_wrong_axis": Hint(
         "On {case}, the rows of your softmax do not sum to 1: it is normalised along the wrong axis.",
@@ -215,6 +235,18 @@ CATALOG: dict[str, Hint] = {
     "bce_sigmoid_cancel": Hint(
         "On {case}, the gradient carries an extra factor σ′(z) = p(1 − p).",
         "With binary cross-entropy the σ′ of the sigmoid cancels against the log: ∂L/∂z = (p − y)/N exactly.",
+    ),
+    "mse_on_sigmoid": Hint(
+        "On {case}, the gradient is that of the squared error (p − y)², with its factor 2p(1 − p), not of cross-entropy.",
+        "Differentiate the binary cross-entropy: its σ′ cancels against the log, leaving ∂L/∂z = (p − y)/N.",
+    ),
+    "bias_not_updated": Hint(
+        "On {case}, the bias b never moves from its start.",
+        "Update b in every step too: b ← b − lr·db.",
+    ),
+    "wrong_step_count": Hint(
+        "On {case}, the result matches one update too many or too few.",
+        "Start from zeros and make exactly `epochs` updates: for _ in range(epochs).",
     ),
     "adam_no_bias_correction": Hint(
         "On {case}, the steps match Adam without bias correction.",

@@ -34,7 +34,13 @@ def _softmax_cases(rng, hidden):
         Case("random (3, 5) logits with axis=0", (rng.standard_normal((3, 5)),), {"axis": 0}),
         Case(f"float32 ({n}, {c}) logits", (rng.standard_normal((n, c)).astype(np.float32),), float32=True),
         Case("a single sample (1, 6)", (rng.standard_normal((1, 6)),)),
-    ] + ([Case("float32 logits as large as ±1e4", (np.array([[1e4, 0.0, -1e4]], dtype=np.float32),), float32=True)] if hidden else [])
+        Case("float32 logits as large as ±1e4", (np.array([[1e4, 0.0, -1e4], [5.0, -1e4, 1e4]], dtype=np.float32),), float32=True),
+    ]
+
+
+def _softmax_no_keepdims(x, axis=-1):
+    e = np.exp(x - np.max(x, axis=axis, keepdims=True))
+    return e / np.sum(e, axis=axis)
 
 
 def _softmax_other_axis(x, axis=-1):
@@ -46,7 +52,7 @@ def _softmax_other_axis(x, axis=-1):
 EXERCISES = [
     FunctionExercise("sigmoid", ref.sigmoid, _cases, nonfinite_key="overflow_sigmoid"),
     FunctionExercise(
-        "sigmoid_grad", ref.sigmoid_grad, _cases, nonfinite_key="overflow_sigmoid",
+        "sigmoid_grad", ref.sigmoid_grad, _cases, nonfinite_key="overflow_sigmoid_grad",
         variants={"grad_of_activated": lambda x: ref.sigmoid_grad(ref.sigmoid(x))},
     ),
     FunctionExercise(
@@ -65,6 +71,6 @@ EXERCISES = [
     ),
     FunctionExercise(
         "softmax", ref.softmax, _softmax_cases, nonfinite_key="overflow_softmax",
-        variants={"softmax_wrong_axis": _softmax_other_axis},
+        variants={"softmax_wrong_axis": _softmax_other_axis, "softmax_no_keepdims": _softmax_no_keepdims},
     ),
 ]

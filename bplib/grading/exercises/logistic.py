@@ -56,6 +56,19 @@ def _with_sigmoid_derivative(X, y, w, b):
     return X.T @ error / len(y), float(np.mean(error))
 
 
+def _mse_on_sigmoid(X, y, w, b):
+    p = predict_proba(X, w, b)
+    error = 2 * (p - y) * p * (1 - p)
+    return X.T @ error / len(y), float(np.mean(error))
+
+
+def _train_without_bias(X, y, lr=0.1, epochs=100):
+    w = np.zeros(X.shape[1])
+    for _ in range(epochs):
+        w = w - lr * logistic_grad(X, y, w, 0.0)[0]
+    return w, 0.0
+
+
 def _train_cases(rng, hidden):
     X, y = _data(rng, 20 if not hidden else 25, 2)
     return [
@@ -71,6 +84,8 @@ def _train_ascent(X, y, lr=0.1, epochs=100):
 EXERCISES = [
     FunctionExercise("predict_proba", predict_proba, _proba_cases, nonfinite_key="overflow_sigmoid"),
     FunctionExercise("logistic_grad", logistic_grad, _grad_cases, outputs=("dw", "db"),
-                     variants={"bce_sigmoid_cancel": _with_sigmoid_derivative}),
-    FunctionExercise("train_logistic", train_logistic, _train_cases, outputs=("w", "b"), variants={"ascent": _train_ascent}),
+                     variants={"bce_sigmoid_cancel": _with_sigmoid_derivative, "mse_on_sigmoid": _mse_on_sigmoid}),
+    FunctionExercise("train_logistic", train_logistic, _train_cases, outputs=("w", "b"),
+                     variants={"ascent": _train_ascent, "bias_not_updated": _train_without_bias,
+                               "wrong_step_count": lambda X, y, lr=0.1, epochs=100: train_logistic(X, y, lr, epochs + 1)}),
 ]

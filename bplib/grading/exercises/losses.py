@@ -19,7 +19,8 @@ def _regression_cases(rng, hidden):
         Case(f"random predictions and targets of shape ({n}, 1)", (rng.standard_normal((n, 1)), rng.standard_normal((n, 1))), batch=n),
         Case("random (4, 3) predictions and targets", (rng.standard_normal((4, 3)), rng.standard_normal((4, 3))), batch=12),
         Case("a single sample (1, 1)", (rng.standard_normal((1, 1)), rng.standard_normal((1, 1)))),
-        Case(f"float32 ({n}, 1) inputs", (rng.standard_normal((n, 1)).astype(np.float32), rng.standard_normal((n, 1)).astype(np.float32))),
+        Case(f"float32 ({n}, 1) inputs", (rng.standard_normal((n, 1)).astype(np.float32), rng.standard_normal((n, 1)).astype(np.float32)),
+             batch=n, float32=True),
         Case("pred of shape (5, 1) with target of shape (5,)", (rng.standard_normal((5, 1)), rng.standard_normal(5)), raises=_BROADCAST_WHY),
     ]
     if hidden:
@@ -55,7 +56,7 @@ def _logit_cases(rng, hidden):
     cases = [
         Case(f"random logits and 0/1 targets of shape ({n}, 1)", (z, t), batch=n),
         Case("logits as large as ±1e4", (big, np.array([[0.0], [1.0], [1.0], [0.0]])), batch=4),
-        Case(f"float32 ({n}, 1) logits", (z.astype(np.float32), t.astype(np.float32)), batch=n),
+        Case(f"float32 ({n}, 1) logits", (z.astype(np.float32), t.astype(np.float32)), batch=n, float32=True),
     ]
     if hidden:
         cases.append(Case("logits as large as ±1e4 with matching targets", (big, np.array([[1.0], [0.0], [1.0], [0.0]])), batch=4))
@@ -66,9 +67,9 @@ def _class_cases(rng, hidden):
     n, c = (7, 3) if hidden else (5, 4)
     return [
         Case(f"random ({n}, {c}) logits with integer labels", (2 * rng.standard_normal((n, c)), rng.integers(0, c, size=n)), batch=n),
-        Case("logits as large as ±1e4", (np.array([[1e4, 0.0, -1e4], [-1e4, 1e4, 0.0], [0.0, -1e4, 1e4]]), np.array([2, 1, 0])), batch=3),
+        Case("logits as large as ±1e4", (np.array([[1e4, 0.0, -1e4, 5.0], [-1e4, 1e4, 0.0, 1.0], [0.0, -1e4, 1e4, -1e4]]), np.array([2, 1, 0])), batch=3),
         Case("a single sample (1, 6)", (rng.standard_normal((1, 6)), np.array([3])), batch=1),
-        Case(f"float32 ({n}, {c}) logits", (rng.standard_normal((n, c)).astype(np.float32), rng.integers(0, c, size=n)), batch=n),
+        Case(f"float32 ({n}, {c}) logits", (rng.standard_normal((n, c)).astype(np.float32), rng.integers(0, c, size=n)), batch=n, float32=True),
     ]
 
 
@@ -83,11 +84,15 @@ EXERCISES = [
     FunctionExercise("mse", ref.mse, _regression_cases),
     FunctionExercise("mse_grad", ref.mse_grad, _regression_cases),
     # Clipping p to [eps, 1 - eps] instead of clamping the log is fine: rtol leaves room for it.
-    FunctionExercise("binary_cross_entropy", ref.binary_cross_entropy, _probability_cases, nonfinite_key="log_of_zero", rtol=1e-5),
+    FunctionExercise("binary_cross_entropy", ref.binary_cross_entropy, _probability_cases, nonfinite_key="log_of_zero",
+                     right_but_nonfinite_key="log_zero_on_the_way", rtol=1e-5),
     FunctionExercise("binary_cross_entropy_grad", ref.binary_cross_entropy_grad, _probability_grad_cases, rtol=1e-5),
     FunctionExercise("binary_cross_entropy_with_logits", ref.binary_cross_entropy_with_logits, _logit_cases, nonfinite_key="log_of_zero"),
     FunctionExercise("binary_cross_entropy_with_logits_grad", ref.binary_cross_entropy_with_logits_grad, _logit_cases, nonfinite_key="overflow_sigmoid"),
-    FunctionExercise("softmax_cross_entropy", ref.softmax_cross_entropy, _class_cases, nonfinite_key="log_of_zero"),
+    FunctionExercise("softmax_cross_entropy", ref.softmax_cross_entropy, _class_cases, nonfinite_key="log_of_zero",
+                     right_but_nonfinite_key="log_zero_on_the_way",
+                     variants={"mean_over_classes": lambda z, y: ref.softmax_cross_entropy(z, y) / np.shape(z)[1]}),
     FunctionExercise("softmax_cross_entropy_grad", ref.softmax_cross_entropy_grad, _class_cases, nonfinite_key="overflow_softmax",
-                     variants={"softmax_elementwise_grad": _elementwise_softmax_grad}),
+                     variants={"softmax_elementwise_grad": _elementwise_softmax_grad,
+                               "mean_over_classes": lambda z, y: ref.softmax_cross_entropy_grad(z, y) / np.shape(z)[1]}),
 ]
