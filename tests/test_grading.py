@@ -108,6 +108,29 @@ MISTAKES = [
 ]
 
 
+def _descent_aliased(grad_fn, w0, lr, steps):
+    w = np.array(w0, dtype=float)
+    trajectory = [w]
+    for _ in range(steps):
+        w -= lr * grad_fn(w)
+        trajectory.append(w)
+    return np.array(trajectory)
+
+
+def _descent_without_start(grad_fn, w0, lr, steps):
+    w, trajectory = w0, []
+    for _ in range(steps):
+        w = w - lr * grad_fn(w)
+        trajectory.append(w)
+    return np.array(trajectory).reshape(steps, -1)
+
+
+MISTAKES += [
+    ("gradient_descent", _descent_aliased, "same array was stored at every step", "aliased trajectory"),
+    ("gradient_descent", _descent_without_start, "row 0 must be w0", "trajectory without w0"),
+]
+
+
 @pytest.mark.parametrize("name, fn, expected, why", MISTAKES, ids=[m[3] for m in MISTAKES])
 def test_misconception_is_named(name, fn, expected, why):
     text = failure(name, fn)
@@ -119,7 +142,7 @@ def test_mutated_input_is_named():
     def relu(x):
         x[x < 0] = 0
         return x
-    assert "changed its input" in failure("relu", relu)
+    assert "changed its input array `x`" in failure("relu", relu)
 
 
 def test_notebook_global_is_named():

@@ -109,16 +109,19 @@ def compare(
     if got is None:
         return False
     expected = _array(expected, dtype=np.float64)
+    wrongs = {key: _array(wrong, dtype=np.float64) for key, wrong in (variants or {}).items()}
     if got.shape != expected.shape:
-        report.fail(_shape_problem(got.shape, expected.shape, batch), case=case, got=got.shape, expected=expected.shape)
+        key = next((k for k, w in wrongs.items() if w.shape == got.shape and close(got, w, rtol, atol)), None)
+        key = key or _shape_problem(got.shape, expected.shape, batch)
+        report.fail(key, case=case, got=got.shape, expected=expected.shape)
         return False
     if not _isfinite(got).all() and _isfinite(expected).all():
         report.fail(nonfinite_key, case=case, error="the result holds inf or NaN")
         return False
     if close(got, expected, rtol, atol):
         return True
-    for key, wrong in (variants or {}).items():
-        if close(got, _array(wrong, dtype=np.float64), rtol, atol):
+    for key, wrong in wrongs.items():
+        if close(got, wrong, rtol, atol):
             report.fail(key, case=case)
             return False
     diagnose_values(report, got, expected, case, batch)

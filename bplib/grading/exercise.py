@@ -8,6 +8,7 @@ raised, and compared with the reference by ``compare``.
 from __future__ import annotations
 
 import copy
+import inspect
 import linecache
 import traceback
 from dataclasses import dataclass, field
@@ -82,6 +83,14 @@ def _unfinished_function(error: BaseException) -> str | None:
     return frames[-1].name if frames else None
 
 
+def _parameter_name(fn: Callable, i: int) -> str:
+    """The name of fn's i-th positional parameter, for messages ("w0" rather than "argument 2")."""
+    try:
+        return list(inspect.signature(fn).parameters)[i]
+    except (TypeError, ValueError, IndexError):
+        return f"argument {i + 1}"
+
+
 def call_student(report: Report, fn: Callable, case: Case, allowed: tuple) -> tuple[str, Any]:
     """Run ``fn`` on a copy of the case's inputs.
 
@@ -112,7 +121,7 @@ def call_student(report: Report, fn: Callable, case: Case, allowed: tuple) -> tu
         return "failed", None
     for i, (before, after) in enumerate(zip(case.args, args) if case.copy else ()):
         if isinstance(before, np.ndarray) and not (isinstance(after, np.ndarray) and _array_equal(before, after)):
-            report.fail("mutated_input", arg=f"(argument {i + 1})")
+            report.fail("mutated_input", arg=_parameter_name(fn, i))
     return "ok", result
 
 

@@ -74,7 +74,7 @@ CATALOG: dict[str, Hint] = {
         "A float64 constant or array mixed in promotes the result to float64, and a comparison gives bool: use Python numbers for constants, and convert masks with .astype(x.dtype).",
     ),
     "mutated_input": Hint(
-        "{name} changed its input array {arg} in place.",
+        "{name} changed its input array `{arg}` in place.",
         "Misconception 14. Never modify inputs: callers (and cached forward values) still need them. Compute into a new array (np.where, x.copy()).",
     ),
     "uses_global": Hint(
@@ -247,6 +247,14 @@ CATALOG: dict[str, Hint] = {
     "wrong_step_count": Hint(
         "On {case}, the result matches one update too many or too few.",
         "Start from zeros and make exactly `epochs` updates: for _ in range(epochs).",
+    ),
+    "trajectory_missing_start": Hint(
+        "On {case}, the trajectory has shape {got}: one row short of {expected}; row 0 must be w0 itself.",
+        "Store w0 first, then one row after each of the `steps` updates.",
+    ),
+    "trajectory_aliased": Hint(
+        "On {case}, every row of the trajectory is the final point: the same array was stored at every step.",
+        "`w -= lr * g` changes the array you already stored. Write `w = w - lr * g` (a new array), or store w.copy().",
     ),
     "adam_no_bias_correction": Hint(
         "On {case}, the steps match Adam without bias correction.",

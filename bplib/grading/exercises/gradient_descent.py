@@ -56,6 +56,12 @@ def _ascent(grad_fn, w0, lr, steps):
     return gradient_descent(grad_fn, w0, -lr, steps)
 
 
+def _aliased(grad_fn, w0, lr, steps):
+    """Every row the same array, updated in place: all rows equal the last point."""
+    final = gradient_descent(grad_fn, w0, lr, steps)[-1]
+    return np.tile(final, (steps + 1, 1))
+
+
 def minibatches(X, y, batch_size, rng):
     order = rng.permutation(len(X))
     for start in range(0, len(X), batch_size):
@@ -65,6 +71,8 @@ def minibatches(X, y, batch_size, rng):
 
 EXERCISES = [
     FunctionExercise("linear_regression_grad", linear_regression_grad, _regression_cases, outputs=("dw", "db")),
-    FunctionExercise("gradient_descent", gradient_descent, _descent_cases, variants={"ascent": _ascent}),
+    FunctionExercise("gradient_descent", gradient_descent, _descent_cases,
+                     variants={"ascent": _ascent, "trajectory_aliased": _aliased,
+                               "trajectory_missing_start": lambda *args: gradient_descent(*args)[1:]}),
     MinibatchExercise("minibatches", minibatches),
 ]
