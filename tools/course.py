@@ -2,18 +2,18 @@
 
     release      nbgrader generate_assignment for every folder of solutions/ into course/
     execute      run the solution notebooks in place, so that they are stored with outputs
-    demo-class   grade the sample class (samples/submitted/) in a scratch copy of the course
+    demo-class   grade the sample class (samples/submitted/) in a scratch course, demo-class/,
                  and print the grade table
     sample-class rewrite samples/submitted/ from the current course notebooks
 """
 from __future__ import annotations
 
 import argparse
+import csv
 import os
 import shutil
 import subprocess
 import sys
-import tempfile
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -60,19 +60,34 @@ def execute(paths: list[str]) -> None:
         print(f"executed {path}")
 
 
+DEMO = ROOT / "demo-class"
+
+
 def demo_class(_: list[str]) -> None:
-    """Autograde samples/submitted/ in a scratch course and print the grade table."""
-    with tempfile.TemporaryDirectory() as tmp:
-        course = Path(tmp)
-        shutil.copy(ROOT / "nbgrader_config.py", course)
-        shutil.copytree(SOLUTIONS, course / "solutions")
-        shutil.copytree(ROOT / "samples" / "submitted", course / "submitted")
-        for name in sorted({p.parent.name for p in (course / "submitted").glob("*/*/*.ipynb")}):
-            nbgrader("generate_assignment", name, "--force", cwd=course)
-            nbgrader("autograde", name, cwd=course, check=False)
-            nbgrader("generate_feedback", name, cwd=course, check=False)
-        nbgrader("export", cwd=course)
-        print((course / "grades.csv").read_text())
+    """Run the whole instructor loop on samples/submitted/ in demo-class/ and print the grades.
+
+    demo-class/ is a scratch course (ignored by git): release, autograde, feedback and export
+    happen there, so the real gradebook is untouched. Open demo-class/feedback/ to see what
+    students receive.
+    """
+    shutil.rmtree(DEMO, ignore_errors=True)
+    DEMO.mkdir()
+    shutil.copy(ROOT / "nbgrader_config.py", DEMO)
+    shutil.copytree(SOLUTIONS, DEMO / "solutions")
+    shutil.copytree(ROOT / "samples" / "submitted", DEMO / "submitted")
+    log = (DEMO / "nbgrader.log").open("w")
+    names = sorted({p.parent.name for p in (DEMO / "submitted").glob("*/*/*.ipynb")})
+    for name in names:
+        print(f"grading {name}: release, autograde, feedback ...", flush=True)
+        for step in (("generate_assignment", name, "--force"), ("autograde", name), ("generate_feedback", name)):
+            subprocess.run([sys.executable, "-m", "nbgrader", *step], cwd=DEMO, env=nbgrader_env(), stdout=log, stderr=log)
+    subprocess.run([sys.executable, "-m", "nbgrader", "export"], cwd=DEMO, env=nbgrader_env(), stdout=log, stderr=log, check=True)
+    with (DEMO / "grades.csv").open() as f:
+        rows = list(csv.DictReader(f))
+    print(f"\n{'assignment':<28}{'student':<14}{'score':>7}{'max':>7}")
+    for row in rows:
+        print(f"{row['assignment']:<28}{row['student_id']:<14}{float(row['score']):>7.1f}{float(row['max_score']):>7.1f}")
+    print(f"\nfeedback: {(DEMO / 'feedback').relative_to(ROOT)}/<student>/<assignment>/*.html; log: demo-class/nbgrader.log")
 
 
 SAMPLE_ASSIGNMENT = "02-activation-functions"

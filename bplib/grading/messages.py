@@ -280,6 +280,22 @@ CATALOG: dict[str, Hint] = {
         "On {case}, the relative error became NaN or inf where both inputs are 0.",
         "Divide by np.maximum(|a| + |b|, 1e-8), so that entries where both gradients are 0 count as agreeing.",
     ),
+    "regularisation_missing": Hint(
+        "On {case}, dW lacks the penalty's gradient.",
+        "Misconception 17. The loss includes (reg/2)·‖W‖², whose gradient reg·W adds to dW.",
+    ),
+    "regularisation_halved": Hint(
+        "On {case}, dW carries reg·W/2 instead of reg·W.",
+        "Misconception 9. d/dW of (reg/2)·‖W‖² is reg·W: the ½ cancels the 2 from the square.",
+    ),
+    "rel_error_mean": Hint(
+        "On {case}, the result matches the *mean* of the entrywise relative errors.",
+        "Take the maximum: one wrong entry among many right ones must still show up.",
+    ),
+    "rel_error_denominator": Hint(
+        "On {case}, the result uses max(|a|, |b|) as the denominator.",
+        "Use the course's definition: |a − b| / max(|a| + |b|, 1e-8), the sum of the magnitudes.",
+    ),
     "confusion_transposed": Hint(
         "On {case}, the matrix is transposed.",
         "Row i is the true class i, column j the predicted class j: count pairs (y_true[k], y_pred[k]).",

@@ -48,7 +48,7 @@ class Report:
 
     def text(self) -> str:
         if self.passed:
-            return f"✔ {self.name}: passed ({self.cases} checks)"
+            return f"✔ {self.name}: passed ({self.cases} check{'s' if self.cases != 1 else ''})"
         shown = self.problems[:MAX_PROBLEMS_SHOWN]
         count = len(self.problems)
         lines = [f"✘ {self.name}: {count} problem{'s' if count > 1 else ''} found"]

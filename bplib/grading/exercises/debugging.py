@@ -74,13 +74,24 @@ def _l2_cases(rng, hidden):
     return [Case("reg = 0.1", args + (0.1,), batch=n), Case("reg = 0 (no penalty)", args + (0.0,), batch=n)]
 
 
+def _mean_rel_error(a, b):
+    return float(np.mean(np.abs(a - b) / np.maximum(np.abs(a) + np.abs(b), 1e-8)))
+
+
+def _rel_error_max_denominator(a, b):
+    return float(np.max(np.abs(a - b) / np.maximum(np.maximum(np.abs(a), np.abs(b)), 1e-8)))
+
+
 EXERCISES = [
-    FunctionExercise("rel_error", rel_error, _rel_error_cases, nonfinite_key="rel_error_zero_division"),
+    FunctionExercise("rel_error", rel_error, _rel_error_cases, nonfinite_key="rel_error_zero_division",
+                     variants={"rel_error_mean": _mean_rel_error, "rel_error_denominator": _rel_error_max_denominator}),
     FunctionExercise("dense_backward", dense_backward, _dense_cases, outputs=("dx", "dW", "db")),
     FunctionExercise("sigmoid_backward", sigmoid_backward, _sigmoid_cases,
                      variants={"grad_of_activated": lambda out, dout: dout * sigmoid(out) * (1 - sigmoid(out))}),
     FunctionExercise("two_layer_backward", two_layer_backward, _two_layer_cases, outputs=("dW1", "db1", "dW2", "db2"),
                      variants={"missing_activation_derivative": _no_relu_derivative}),
     FunctionExercise("l2_grads", l2_grads, _l2_cases, outputs=("dW", "db"),
-                     variants={"regularised_bias": lambda x, dout, W, b, reg: (x.T @ dout + reg * W, dout.sum(axis=0) + reg * b)}),
+                     variants={"regularised_bias": lambda x, dout, W, b, reg: (x.T @ dout + reg * W, dout.sum(axis=0) + reg * b),
+                               "regularisation_missing": lambda x, dout, W, b, reg: (x.T @ dout, dout.sum(axis=0)),
+                               "regularisation_halved": lambda x, dout, W, b, reg: (x.T @ dout + reg * W / 2, dout.sum(axis=0))}),
 ]
