@@ -223,5 +223,28 @@ def test_trained_model_goal():
         stored.setdefault("y", held_out_digits()[1])
         return stored["y"]
     grading.check("predict_digits", memorised)
-    with pytest.raises(CheckFailed, match="at least 95%"):
+    with pytest.raises(CheckFailed, match="depends on the other digits in X, or ignores X"):
         grading.check("predict_digits", memorised, hidden=True)
+
+
+def test_model_standardising_with_its_own_statistics_is_caught():
+    from bplib.data import load_digits, standardize, train_test_split
+    from bplib.layers import Dense as D, ReLU
+    from bplib.losses import SoftmaxCrossEntropy
+    from bplib.network import Sequential as S, fit
+    from bplib.optim import SGD
+
+    grading.start("08-training-on-real-data")
+    X, y = load_digits()
+    X_train, _, y_train, _ = train_test_split(X, y, test_size=0.25, seed=0)
+    X_train_s, mean, std = standardize(X_train)
+    model = S(D(64, 64, rng=0), ReLU(), D(64, 10, rng=1))
+    fit(model, SoftmaxCrossEntropy(), SGD(model.parameters(), lr=0.05, momentum=0.9), X_train_s, y_train,
+        epochs=15, rng=0, progress=False)
+    right = lambda X: model((X - mean) / std).argmax(axis=1)  # noqa: E731
+    own_statistics = lambda X: model((X - X.mean(0)) / (X.std(0) + 1e-8)).argmax(axis=1)  # noqa: E731
+    assert passes("predict_digits", right)
+    assert "returned scores of shape (450, 10)" in failure("predict_digits", lambda X: model((X - mean) / std))
+    grading.check("predict_digits", own_statistics)  # the full held-out set hides the mistake...
+    with pytest.raises(CheckFailed, match="mean and std saved from"):  # ...other selections do not
+        grading.check("predict_digits", own_statistics, hidden=True)

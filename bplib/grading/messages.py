@@ -300,9 +300,29 @@ CATALOG: dict[str, Hint] = {
         "On {case}, the matrix is transposed.",
         "Row i is the true class i, column j the predicted class j: count pairs (y_true[k], y_pred[k]).",
     ),
+    "argmax_axis": Hint(
+        "On {case}, the predictions come from np.argmax over the whole array.",
+        "np.argmax(scores) without an axis returns one index into the flattened array; take each row's argmax: np.argmax(scores, axis=1).",
+    ),
+    "accuracy_count": Hint(
+        "On {case}, the result is the number of correct predictions, not the fraction.",
+        "Divide by N, or take the mean of the boolean array: np.mean(predicted == labels).",
+    ),
+    "fancy_index_add": Hint(
+        "On {case}, pairs that occur more than once were counted once.",
+        "`M[y_true, y_pred] += 1` adds only once per repeated index pair. Use np.add.at(M, (y_true, y_pred), 1), or a loop.",
+    ),
+    "returns_scores": Hint(
+        "On {case}, {name} returned scores of shape {got}, not one label per digit.",
+        "Return the predicted classes: np.argmax(scores, axis=1), shape (N,).",
+    ),
+    "ignores_input": Hint(
+        "On {case}, the accuracy collapses when the same digits come in another order or selection: each prediction depends on the other digits in X, or ignores X.",
+        "A digit's prediction must depend on that digit alone: standardise X with the mean and std saved from *training* (not X's own), then run the model on X itself, not on a stored array.",
+    ),
     "too_inaccurate": Hint(
         "{name} reached {got} on {case}; the goal is at least {expected}.",
-        "Standardise the inputs, check the learning rate (try 0.01 to 0.1), and train for more epochs; plot the loss curve to see what happens.",
+        "Check that the training cell ran, that X is standardised with the *training* mean and std (not its own), the learning rate (try 0.01 to 0.1) and the number of epochs; plot the loss curve to see what happens.",
     ),
 }
 

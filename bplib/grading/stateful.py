@@ -269,18 +269,37 @@ class AccuracyGoalExercise(Exercise):
 
     def run(self, predict: Callable, report: Report, rng: np.random.Generator, hidden: bool) -> None:
         X, y = self.data()
-        order = rng.permutation(len(X)) if hidden else np.arange(len(X))
+        everything = self._accuracy(predict, X, y, f"the {len(X)} held-out digits", report)
+        if everything is None or not hidden:
+            return
+        # Other orders and selections of the same digits: a predict() that ignores X, or that
+        # standardises X with its own statistics, fails these.
+        order = rng.permutation(len(X))
+        few = np.flatnonzero(y < 3)
+        for idx, case, goal in ((order, "the held-out digits, shuffled", self.goal),
+                                (few, "only the held-out 0s, 1s and 2s", self.goal - 0.1)):
+            accuracy = self._accuracy(predict, X[idx], y[idx], case, report, goal)
+            if accuracy is None or accuracy < goal:
+                if everything >= self.goal:
+                    report.problems.pop()
+                    report.fail("ignores_input", case=case)
+                return
+
+    def _accuracy(self, predict, X, y, case, report: Report, goal: float | None = None) -> float | None:
+        """Accuracy of predict on (X, y), recording a problem when below the goal."""
+        goal = self.goal if goal is None else goal
         report.cases += 1
-        case = f"the {len(X)} held-out digits" + (", shuffled" if hidden else "")
-        ok, labels = _call(report, predict, case, X[order], allowed=self.allowed)
-        if not ok:
-            return
-        got = as_checked_array(labels, report, case)
+        ok, labels = _call(report, predict, case, X, allowed=self.allowed)
+        got = as_checked_array(labels, report, case) if ok else None
         if got is None:
-            return
+            return None
+        if got.shape == (len(X), 10):
+            report.fail("returns_scores", case=case, got=got.shape)
+            return None
         if got.shape != (len(X),):
             report.fail("wrong_shape", case=case, got=got.shape, expected=(len(X),))
-            return
-        accuracy = float(np.mean(got == y[order]))
-        if accuracy < self.goal:
-            report.fail("too_inaccurate", case=case, got=f"{accuracy:.1%} accuracy", expected=f"{self.goal:.0%}")
+            return None
+        accuracy = float(np.mean(got == y))
+        if accuracy < goal:
+            report.fail("too_inaccurate", case=case, got=f"{accuracy:.1%} accuracy", expected=f"{goal:.0%}")
+        return accuracy

@@ -15,7 +15,7 @@ def accuracy(scores, labels):
 def _accuracy_cases(rng, hidden):
     n, c = (9, 4) if hidden else (8, 10)
     return [
-        Case(f"random ({n}, {c}) scores", (rng.standard_normal((n, c)), rng.integers(0, c, n))),
+        Case(f"random ({n}, {c}) scores", (rng.standard_normal((n, c)), rng.integers(0, c, n)), batch=n),
         Case("scores that are all right", (np.eye(5), np.arange(5))),
     ]
 
@@ -36,6 +36,12 @@ def _confusion_cases(rng, hidden):
     ]
 
 
+def _fancy_index_confusion(y_true, y_pred, num_classes):
+    matrix = np.zeros((num_classes, num_classes), dtype=np.int64)
+    matrix[y_true, y_pred] += 1
+    return matrix
+
+
 def held_out_digits():
     """The notebook's test split: train_test_split(X, y, test_size=0.25, seed=0)."""
     X, y = load_digits()
@@ -48,8 +54,11 @@ def _predict_reference(X):
 
 
 EXERCISES = [
-    FunctionExercise("accuracy", accuracy, _accuracy_cases),
+    FunctionExercise("accuracy", accuracy, _accuracy_cases,
+                     variants={"argmax_axis": lambda s, y: float(np.mean(np.argmax(s) == y)),
+                               "accuracy_count": lambda s, y: float(np.sum(np.argmax(s, axis=1) == y))}),
     FunctionExercise("confusion_matrix", confusion_matrix, _confusion_cases,
-                     variants={"confusion_transposed": lambda t, p, c: confusion_matrix(p, t, c)}),
+                     variants={"confusion_transposed": lambda t, p, c: confusion_matrix(p, t, c),
+                               "fancy_index_add": _fancy_index_confusion}),
     AccuracyGoalExercise("predict_digits", _predict_reference, held_out_digits, goal=0.95, allowed=ANY_BPLIB),
 ]
