@@ -83,6 +83,13 @@ def _unfinished_function(error: BaseException) -> str | None:
     return frames[-1].name if frames else None
 
 
+def _own_names(name: str, fn: Callable) -> set[str]:
+    """Names that belong to the exercise itself: its name, the function's, and for a class or
+    a method, the class's methods (a stub __init__ is the exercise, not a helper)."""
+    owner = fn if isinstance(fn, type) else type(getattr(fn, "__self__", None))
+    return {name, getattr(fn, "__name__", None)} | (set(dir(owner)) if owner is not type(None) else set())
+
+
 def _parameter_name(fn: Callable, i: int) -> str:
     """The name of fn's i-th positional parameter, for messages ("w0" rather than "argument 2")."""
     try:
@@ -106,7 +113,7 @@ def call_student(report: Report, fn: Callable, case: Case, allowed: tuple) -> tu
                 result, reached = call_watched(fn, args, kwargs, allowed)
     except NotImplementedError as error:
         unfinished = _unfinished_function(error)
-        if unfinished and unfinished not in (report.name, getattr(fn, "__name__", None)):
+        if unfinished and unfinished not in _own_names(report.name, fn):
             report.stop("depends_on_unfinished", other=unfinished)
         else:
             report.stop("not_implemented")

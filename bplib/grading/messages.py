@@ -258,11 +258,19 @@ CATALOG: dict[str, Hint] = {
     ),
     "adam_no_bias_correction": Hint(
         "On {case}, the steps match Adam without bias correction.",
-        "Divide m by (1 − β1ᵗ) and v by (1 − β2ᵗ), with t counting steps from 1: early steps are otherwise far too small.",
+        "Divide m by (1 − β1ᵗ) and v by (1 − β2ᵗ), with t counting steps from 1: m and v start at 0, so without the correction the early steps are several times too large.",
     ),
     "eps_inside_sqrt": Hint(
         "On {case}, eps is inside the square root.",
         "PyTorch adds eps after the square root: g / (sqrt(v) + eps).",
+    ),
+    "optimizer_state_lost": Hint(
+        "On {case}, every step behaves like the first: the optimizer forgets its running averages between steps.",
+        "Update the stored buffers themselves: `self.v[i] = ...` or in place (`v *= alpha; v += ...`). Assigning to a loop variable (`v = alpha * v + ...`) creates a new array that is thrown away.",
+    ),
+    "optimizer_nonfinite": Hint(
+        "On {case}, step() divided by zero or overflowed ({error}).",
+        "Check each denominator: the step counter t must start at 1 (increment it before use, so that 1 − β1ᵗ is never 0), and eps goes after the square root.",
     ),
     "nesterov_lookahead": Hint(
         "On {case}, the Nesterov steps match plain momentum.",

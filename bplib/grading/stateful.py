@@ -17,10 +17,11 @@ from .exercise import Case, Exercise, call_student
 from .report import Report
 
 
-def _call(report: Report, fn: Callable, description: str, *args, allowed=(), copy=True, **kwargs) -> tuple[bool, Any]:
+def _call(report: Report, fn: Callable, description: str, *args, allowed=(), copy=True, nonfinite_key="overflow",
+          **kwargs) -> tuple[bool, Any]:
     status, result = call_student(report, fn, Case(description, args, kwargs, copy=copy), allowed)
     if status == "nonfinite":
-        report.fail("overflow", case=description, error=result)
+        report.fail(nonfinite_key, case=description, error=result)
     return status == "ok", result
 
 
@@ -195,7 +196,7 @@ class OptimizerExercise(Exercise):
                 return None
             for p in params:
                 p.grad += _optimizer_gradient(p.value)
-            if not _call(report, opt.step, case, allowed=self.allowed)[0]:
+            if not _call(report, opt.step, case, allowed=self.allowed, nonfinite_key="optimizer_nonfinite")[0]:
                 return None
         return [p.value for p in params]
 

@@ -76,17 +76,34 @@ class _AdamNoBiasCorrection(_Plain):
             p.value -= self.kw.get("lr", 1e-3) * s["m"] / (np.sqrt(s["v"]) + self.kw.get("eps", 1e-8))
 
 
+def _forgetful(cls: type) -> type:
+    """cls with its running buffers reset before every step: a student who rebinds a loop
+    variable instead of updating the stored buffer gets exactly these numbers."""
+
+    class Forgetful(cls):
+        def step(self):
+            for name in ("_velocity", "_sum_sq", "_mean_sq", "_m", "_v"):
+                for buffer in getattr(self, name, None) or ():
+                    buffer.fill(0)
+            super().step()
+
+    return Forgetful
+
+
 EXERCISES = [
     OptimizerExercise(
         "SGD", SGD,
         lambda hidden: [dict(lr=0.1, momentum=0.5, nesterov=True), dict(lr=0.02, momentum=0.99)] if hidden
         else [dict(lr=0.05), dict(lr=0.05, momentum=0.9), dict(lr=0.05, momentum=0.9, nesterov=True)],
-        variants={"nesterov_lookahead": _NesterovAsPlainMomentum, "ascent": _SGDAscent},
+        variants={"nesterov_lookahead": _NesterovAsPlainMomentum, "ascent": _SGDAscent, "optimizer_state_lost": _forgetful(SGD)},
     ),
-    OptimizerExercise("AdaGrad", AdaGrad, lambda hidden: [dict(lr=0.1, eps=1e-6)] if hidden else [dict(), dict(lr=0.3)],
-                      variants={"eps_inside_sqrt": _eps_inside("adagrad")}),
-    OptimizerExercise("RMSProp", RMSProp, lambda hidden: [dict(lr=0.01, alpha=0.95, eps=1e-6)] if hidden else [dict(), dict(lr=0.003, alpha=0.9)],
-                      variants={"eps_inside_sqrt": _eps_inside("rmsprop")}),
-    OptimizerExercise("Adam", Adam, lambda hidden: [dict(lr=0.02, betas=(0.8, 0.99))] if hidden else [dict(), dict(lr=0.05)],
-                      variants={"adam_no_bias_correction": _AdamNoBiasCorrection, "eps_inside_sqrt": _eps_inside("adam")}),
+    # Each visible set includes a large eps, where eps inside or outside the root differ clearly.
+    OptimizerExercise("AdaGrad", AdaGrad, lambda hidden: [dict(lr=0.1, eps=1e-6)] if hidden else [dict(), dict(lr=0.3, eps=1e-2)],
+                      variants={"eps_inside_sqrt": _eps_inside("adagrad"), "optimizer_state_lost": _forgetful(AdaGrad)}),
+    OptimizerExercise("RMSProp", RMSProp, lambda hidden: [dict(lr=0.01, alpha=0.95, eps=1e-6)] if hidden
+                      else [dict(), dict(lr=0.003, alpha=0.9, eps=1e-2)],
+                      variants={"eps_inside_sqrt": _eps_inside("rmsprop"), "optimizer_state_lost": _forgetful(RMSProp)}),
+    OptimizerExercise("Adam", Adam, lambda hidden: [dict(lr=0.02, betas=(0.8, 0.99))] if hidden else [dict(), dict(lr=0.05, eps=1e-2)],
+                      variants={"adam_no_bias_correction": _AdamNoBiasCorrection, "eps_inside_sqrt": _eps_inside("adam"),
+                                "optimizer_state_lost": _forgetful(Adam)}),
 ]

@@ -1,0 +1,97 @@
+"""Every solution notebook follows the course template (docs/authoring.md).
+
+The template is what makes the notebooks gradable and alike for students: a title with
+goals, a locked setup cell, one answer cell and one check cell per exercise of
+bplib.grading, a summary, and the progress cell last.
+"""
+from __future__ import annotations
+
+import ast
+import re
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from bplib.grading import NOTEBOOKS
+from tools.course import assignments
+from tools.submissions import grade_id, is_answer, is_check
+
+ROOT = Path(__file__).resolve().parent.parent
+ASSIGNMENTS = assignments()
+
+
+def load(assignment):
+    return nbformat.read(ROOT / "solutions" / assignment / f"{assignment}.ipynb", as_version=4)
+
+
+def test_every_notebook_of_the_grader_has_an_assignment():
+    assert sorted(NOTEBOOKS) == ASSIGNMENTS
+
+
+@pytest.mark.parametrize("assignment", ASSIGNMENTS)
+def test_title_goals_and_setup(assignment):
+    cells = load(assignment).cells
+    number = assignment[:2]
+    assert cells[0].cell_type == "markdown" and cells[0].source.startswith(f"# {number} · ")
+    assert "By the end of this notebook you can" in cells[0].source
+    setup = cells[1]
+    assert grade_id(setup) == "setup" and setup.metadata["nbgrader"]["locked"]
+    assert f'grading.start("{assignment}")' in setup.source
+    assert "rng = np.random.default_rng(0)" in setup.source
+
+
+@pytest.mark.parametrize("assignment", ASSIGNMENTS)
+def test_each_exercise_has_an_answer_then_its_check(assignment):
+    cells = load(assignment).cells
+    expected = [exercise.name for exercise in NOTEBOOKS[assignment]]
+    answers = [grade_id(c) for c in cells if is_answer(c)]
+    assert sorted(answers) == sorted(expected)
+    for i, cell in enumerate(cells):
+        if not is_answer(cell):
+            continue
+        name = grade_id(cell)
+        check = next(c for c in cells[i + 1:] if is_check(c) or is_answer(c))
+        assert grade_id(check) == f"check-{name}", f"{name}: its check cell must follow its answer cell"
+        assert check.metadata["nbgrader"]["points"] > 0 and check.metadata["nbgrader"]["locked"]
+        assert "raises-exception" in check.metadata.get("tags", [])
+        visible, _, hidden = check.source.partition("### BEGIN HIDDEN TESTS")
+        assert f'grading.check("{name}")' in visible
+        assert f'grading.check("{name}", hidden=True)' in hidden and "### END HIDDEN TESTS" in hidden
+        assert "### BEGIN SOLUTION" in cell.source and "### END SOLUTION" in cell.source
+
+
+@pytest.mark.parametrize("assignment", ASSIGNMENTS)
+def test_answers_document_their_arguments(assignment):
+    """Every function or class in an answer cell has a docstring (with the argument shapes)."""
+    for cell in load(assignment).cells:
+        if not is_answer(cell):
+            continue
+        tree = ast.parse(cell.source)
+        defined = [n for n in tree.body if isinstance(n, (ast.FunctionDef, ast.ClassDef))]
+        assert defined, f"answer {grade_id(cell)} defines nothing"
+        for node in defined:
+            assert ast.get_docstring(node), f"{grade_id(cell)}: {node.name} has no docstring"
+
+
+@pytest.mark.parametrize("assignment", ASSIGNMENTS)
+def test_ends_with_summary_and_progress(assignment):
+    cells = load(assignment).cells
+    assert grade_id(cells[-1]) == "summary" and "grading.summary()" in cells[-1].source
+    assert cells[-2].cell_type == "markdown" and re.search(r"^#+ .*Summary", cells[-2].source, re.M | re.I)
+
+
+@pytest.mark.parametrize("assignment", ASSIGNMENTS)
+def test_latex_derivation_and_plots(assignment):
+    cells = load(assignment).cells
+    assert any("$$" in c.source for c in cells if c.cell_type == "markdown"), "derive the idea in LaTeX"
+    pictures = sum("image/png" in o.get("data", {}) for c in cells if c.cell_type == "code" for o in c.outputs)
+    assert pictures >= 2, "show it: plots where a student would rather look than read"
+
+
+@pytest.mark.parametrize("assignment", ASSIGNMENTS)
+def test_stored_executed_without_errors(assignment):
+    for cell in load(assignment).cells:
+        if cell.cell_type == "code":
+            assert cell.execution_count is not None, "store the solutions executed: python3 tasks.py execute"
+            assert not [o for o in cell.outputs if o.output_type == "error"], cell.source[:80]
