@@ -86,6 +86,27 @@ class Sequential(Layer):
         return dout
 
 
+class DenseBiasSummedOverEverything(Dense):
+    def backward(self, dout):
+        self.W.grad += self.x.T @ dout
+        self.b.grad += dout.sum()
+        return dout @ self.W.value.T
+
+
+class NaiveSigmoid(Sigmoid):
+    def forward(self, x):
+        self.out = 1 / (1 + np.exp(-x))
+        return self.out
+
+
+class ReLUWithoutMask(Layer):
+    def forward(self, x):
+        return np.maximum(x, 0)
+
+    def backward(self, dout):
+        return dout
+
+
 @pytest.fixture(autouse=True)
 def session():
     grading.start("06-backprop-in-a-network")
@@ -100,6 +121,9 @@ def test_correct_layers_pass_with_handed_out_base_classes():
     ("Dense", DenseAssigns, "replaced the gradient"),
     ("Dense", DenseBiasNotSummed, "keeps the batch axis"),
     ("Sigmoid", SigmoidOfOutput, "activation a = f(z)"),
+    ("Dense", DenseBiasSummedOverEverything, "sum of the whole upstream gradient"),
+    ("Sigmoid", NaiveSigmoid, "1 / (1 + np.exp(-x))"),
+    ("ReLU", ReLUWithoutMask, "passes through unchanged"),
 ])
 def test_layer_mistakes_are_named(name, cls, expected):
     assert expected in failure(name, cls)

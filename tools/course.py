@@ -56,6 +56,13 @@ def execute(paths: list[str]) -> None:
                        resources={"metadata": {"path": str(path.parent)}}).execute()
         for cell in nb.cells:
             cell.metadata.pop("execution", None)  # timestamps: they would change every run
+        # Progress bars are widgets: their state, under random ids, lands in the notebook's
+        # metadata, from where nbgrader would copy it into the student version, and their stored
+        # output is a frozen "0%". A bar means something only while it runs: store none.
+        nb.metadata.pop("widgets", None)
+        for cell in nb.cells:
+            if "outputs" in cell:
+                cell.outputs = [o for o in cell.outputs if "application/vnd.jupyter.widget-view+json" not in o.get("data", {})]
         nbformat.write(nb, path)
         print(f"executed {path}")
 

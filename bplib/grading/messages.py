@@ -116,11 +116,11 @@ CATALOG: dict[str, Hint] = {
         "Test your function on a small input you can work out by hand, and compare each step with the derivation above.",
     ),
     "ratio_N": Hint(
-        "On {case}, the result is exactly {N} times too large ({N} is how many values the loss averages: the batch size N for one output per sample).",
+        "On {case}, the result is exactly {N} times too large ({N} is the batch size, or the number of values the loss averages).",
         "Misconception 8. The loss is a mean over the batch, so its gradient carries a factor 1/N too.",
     ),
     "ratio_inv_N": Hint(
-        "On {case}, the result is exactly {N} times too small ({N} is how many values the loss averages).",
+        "On {case}, the result is exactly {N} times too small ({N} is the batch size, or the number of values the loss averages).",
         "Misconception 8. You divide by N twice (or average where the loss sums). Divide by N once, as the loss does.",
     ),
     "ratio_2": Hint(
@@ -179,6 +179,14 @@ CATALOG: dict[str, Hint] = {
     "local_grad_swapped": Hint(
         "On {case}, the gradients of the two inputs are swapped.",
         "For out = a·b, ∂out/∂a = b and ∂out/∂b = a: each input's gradient uses the *other* input.",
+    ),
+    "summed_over_everything": Hint(
+        "On {case}, every entry of the bias gradient holds the sum of the whole upstream gradient.",
+        "Misconception 12. Sum over the batch axis only, so that each output unit keeps its own gradient: dout.sum(axis=0).",
+    ),
+    "missing_local_derivative": Hint(
+        "On {case}, the upstream gradient passes through unchanged.",
+        "Chain rule: multiply dout by the layer's local derivative (for ReLU, the mask x > 0 saved in forward).",
     ),
     "forgot_upstream": Hint(
         "On {case}, the result is the local derivative alone.",

@@ -42,6 +42,9 @@ class LayerExercise(Exercise):
     reference : the bplib layer class
     build : (cls, rng_seed, D, H) -> layer; builds the student's or the reference layer alike
     params : names of the Parameter attributes ("W", "b"), copied from reference to student
+    variants : hint key -> f(x, dout, ref) giving a known wrong dx
+    grad_variants : parameter name -> {hint key -> f(x, dout, ref)} giving a known wrong gradient
+    large_inputs : also run forward on inputs as large as ±1e4 (for activations that overflow)
     """
 
     name: str
@@ -49,6 +52,8 @@ class LayerExercise(Exercise):
     build: Callable[[type, int, int, int], Any]
     params: tuple[str, ...] = ()
     variants: dict[str, Callable] = field(default_factory=dict)
+    grad_variants: dict[str, dict[str, Callable]] = field(default_factory=dict)
+    large_inputs: bool = False
     allowed: tuple = ()
 
     def run(self, cls: type, report: Report, rng: np.random.Generator, hidden: bool) -> None:
@@ -84,9 +89,17 @@ class LayerExercise(Exercise):
         variants = {k: v(x, dout, ref) for k, v in self.variants.items()}
         compare(report, dx, expected_dx, case + " (dx)", batch=n, variants=variants)
         for attr in self.params:
-            compare(report, getattr(student, attr).grad, getattr(ref, attr).grad, f"{case} ({attr}.grad)", batch=n)
+            wrong = {k: v(x, dout, ref) for k, v in self.grad_variants.get(attr, {}).items()}
+            compare(report, getattr(student, attr).grad, getattr(ref, attr).grad, f"{case} ({attr}.grad)", batch=n, variants=wrong)
         if self.params and report.passed:
             self._check_accumulation(student, ref, dout, report)
+        if self.large_inputs and report.passed:
+            report.cases += 1
+            big = np.clip(x * 5e3, -1e4, 1e4)
+            case = "forward on inputs as large as ±1e4"
+            ok, out = _call(report, student.forward, case, big, allowed=self.allowed, nonfinite_key="overflow_sigmoid")
+            if ok:
+                compare(report, out, ref.forward(big), case)
 
     def _check_accumulation(self, student, ref, dout, report: Report) -> None:
         report.cases += 1

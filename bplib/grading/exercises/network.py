@@ -32,8 +32,10 @@ def _layers(seed, d, h, c):
 
 
 EXERCISES = [
-    LayerExercise("Dense", Dense, _dense, params=("W", "b"), allowed=_HANDED_OUT),
-    LayerExercise("ReLU", ReLU, _activation, allowed=_HANDED_OUT),
-    LayerExercise("Sigmoid", Sigmoid, _activation, allowed=_HANDED_OUT, variants={"grad_of_activated": _sigmoid_of_output}),
+    LayerExercise("Dense", Dense, _dense, params=("W", "b"), allowed=_HANDED_OUT,
+                  grad_variants={"b": {"summed_over_everything": lambda x, dout, ref: np.full(dout.shape[1], dout.sum())}}),
+    LayerExercise("ReLU", ReLU, _activation, allowed=_HANDED_OUT, variants={"missing_local_derivative": lambda x, dout, ref: dout}),
+    LayerExercise("Sigmoid", Sigmoid, _activation, allowed=_HANDED_OUT, large_inputs=True,
+                  variants={"grad_of_activated": _sigmoid_of_output, "missing_local_derivative": lambda x, dout, ref: dout}),
     SequentialExercise("Sequential", Sequential, _layers, allowed=_LAYERS + (Layer,)),
 ]
