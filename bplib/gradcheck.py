@@ -11,6 +11,26 @@ from typing import Callable
 import numpy as np
 
 
+def _centred_differences(f: Callable, x: np.ndarray, eps: float, difference: Callable) -> np.ndarray:
+    """Perturb x one entry at a time; entry ix of the result is difference(f(x+h), f(x-h)) / 2h.
+
+    Each f(x) is copied at once: f may return x itself (or a view of it), which the next
+    perturbation would otherwise change.
+    """
+    if not isinstance(x, np.ndarray) or x.dtype.kind != "f":
+        raise ValueError(f"x must be a float ndarray (float64 recommended); got {type(x).__name__} {getattr(x, 'dtype', '')}")
+    grad = np.zeros_like(x)
+    for ix in np.ndindex(x.shape):
+        original = x[ix]
+        x[ix] = original + eps
+        f_plus = np.array(f(x), dtype=np.float64)
+        x[ix] = original - eps
+        f_minus = np.array(f(x), dtype=np.float64)
+        x[ix] = original  # restore exactly, not by adding eps back (that can round)
+        grad[ix] = difference(f_plus, f_minus) / (2 * eps)
+    return grad
+
+
 def numerical_gradient(f: Callable[[np.ndarray], float], x: np.ndarray, eps: float = 1e-6) -> np.ndarray:
     """d f / d x by centred differences, one entry at a time.
 
@@ -28,18 +48,7 @@ def numerical_gradient(f: Callable[[np.ndarray], float], x: np.ndarray, eps: flo
     -------
     np.ndarray, same shape as x
     """
-    if not isinstance(x, np.ndarray) or x.dtype.kind != "f":
-        raise ValueError(f"x must be a float ndarray (float64 recommended); got {type(x).__name__} {getattr(x, 'dtype', '')}")
-    grad = np.zeros_like(x)
-    for ix in np.ndindex(x.shape):
-        original = x[ix]
-        x[ix] = original + eps
-        f_plus = float(f(x))
-        x[ix] = original - eps
-        f_minus = float(f(x))
-        x[ix] = original  # restore exactly, not by adding eps back (that can round)
-        grad[ix] = (f_plus - f_minus) / (2 * eps)
-    return grad
+    return _centred_differences(f, x, eps, lambda f_plus, f_minus: float(f_plus - f_minus))
 
 
 def numerical_gradient_array(f: Callable[[np.ndarray], np.ndarray], x: np.ndarray, dout: np.ndarray, eps: float = 1e-5) -> np.ndarray:
@@ -58,18 +67,7 @@ def numerical_gradient_array(f: Callable[[np.ndarray], np.ndarray], x: np.ndarra
     dout : np.ndarray, shape of f(x)
         The upstream gradient.
     """
-    if not isinstance(x, np.ndarray) or x.dtype.kind != "f":
-        raise ValueError(f"x must be a float ndarray (float64 recommended); got {type(x).__name__} {getattr(x, 'dtype', '')}")
-    grad = np.zeros_like(x)
-    for ix in np.ndindex(x.shape):
-        original = x[ix]
-        x[ix] = original + eps
-        f_plus = np.array(f(x), dtype=np.float64)
-        x[ix] = original - eps
-        f_minus = np.array(f(x), dtype=np.float64)
-        x[ix] = original
-        grad[ix] = np.sum((f_plus - f_minus) * dout) / (2 * eps)
-    return grad
+    return _centred_differences(f, x, eps, lambda f_plus, f_minus: np.sum((f_plus - f_minus) * dout))
 
 
 def rel_error(a, b) -> float:

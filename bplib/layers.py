@@ -103,6 +103,11 @@ class Dense(Layer):
         ``f(fan_in, fan_out, rng, dtype)`` from ``bplib.init``.
     dtype : np.float64 or np.float32
         Dtype of the parameters; inputs are converted to it.
+    input_grad : bool
+        Whether ``backward`` computes and returns d loss / d x (the default). Pass False for the
+        first layer of a network, whose input is the data: nothing uses d loss / d data, and
+        skipping it saves a matrix product as large as the forward pass (PyTorch skips it too,
+        because data tensors have requires_grad=False). ``backward`` then returns None.
 
     Attributes
     ----------
@@ -110,14 +115,19 @@ class Dense(Layer):
     b : Parameter, shape (H,), initialised to zero
     """
 
-    def __init__(self, in_features: int, out_features: int, rng=None, init: str | Callable = "he", dtype=np.float64) -> None:
+    def __init__(self, in_features: int, out_features: int, rng=None, init: str | Callable = "he", dtype=np.float64,
+                 input_grad: bool = True) -> None:
         if np.dtype(dtype) not in FLOAT_DTYPES:
             raise ValueError(f"dtype must be float32 or float64; got {np.dtype(dtype)}")
         initializer = INITIALIZERS[init] if isinstance(init, str) else init
         self.in_features, self.out_features = in_features, out_features
         self.W = Parameter(initializer(in_features, out_features, np.random.default_rng(rng), dtype), "W")
         self.b = Parameter(np.zeros(out_features, dtype=dtype), "b")
+        self.input_grad = input_grad
         self._x: np.ndarray | None = None
+        # Room for xᵀ dout, reused by every backward pass: a fresh (D, H) array at each step
+        # is slow when it is large, as the OS has to hand over (and zero) new memory pages.
+        self._dW = np.empty_like(self.W.value)
 
     def forward(self, x) -> np.ndarray:
         """x: (N, D) -> out: (N, H)."""
@@ -129,11 +139,16 @@ class Dense(Layer):
         return x @ self.W.value + self.b.value
 
     def backward(self, dout) -> np.ndarray:
-        """dout: (N, H) -> dx: (N, D); adds dW = xᵀ dout (D, H) and db = Σₙ dout (H,)."""
+        """dout: (N, H) -> dx: (N, D); adds dW = xᵀ dout (D, H) and db = Σₙ dout (H,).
+
+        Returns None instead of dx when the layer was built with ``input_grad=False``.
+        """
         x = self._cached("_x")
         dout = self._check_dout(dout, (x.shape[0], self.out_features)).astype(x.dtype, copy=False)
-        self.W.grad += x.T @ dout
+        self.W.grad += np.matmul(x.T, dout, out=self._dW)
         self.b.grad += dout.sum(axis=0)
+        if not self.input_grad:
+            return None  # see input_grad above: dout @ Wᵀ would cost as much as the forward pass
         return dout @ self.W.value.T
 
     def parameters(self) -> list[Parameter]:

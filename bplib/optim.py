@@ -15,6 +15,7 @@ shows its equation in the docstring; the code is that equation with ``out=`` arg
 """
 from __future__ import annotations
 
+import math
 from typing import Iterable
 
 import numpy as np
@@ -170,7 +171,9 @@ class Adam(Optimizer):
         beta1, beta2 = self.betas
         t = self.steps + 1
         step_size = self.lr / (1 - beta1**t)
-        sqrt_bias2 = np.sqrt(1 - beta2**t)
+        # math.sqrt gives a Python float; np.sqrt would give an np.float64 scalar, and dividing a
+        # float32 array by that runs the division in float64 (several times slower).
+        sqrt_bias2 = math.sqrt(1 - beta2**t)
         for i, (p, m, v, tmp) in enumerate(zip(self.params, self._m, self._v, self._tmp)):
             g = self._grad(p, i, self.weight_decay)
             m *= beta1

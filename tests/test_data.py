@@ -1,7 +1,7 @@
 """Tests for bplib.data: generators, bundled digits, IDX/MNIST loading and data plumbing.
 
-No test touches the network: load_mnist is exercised with bplib.data._download replaced by a
-function that writes local bytes, and urllib's urlopen is booby-trapped while it runs.
+No test touches the network: load_mnist is exercised with bplib.data.mnist._download replaced
+by a function that writes local bytes, and urllib's urlopen is booby-trapped while it runs.
 """
 from __future__ import annotations
 
@@ -311,7 +311,7 @@ def fake_mnist(monkeypatch):
     def no_network(*args, **kwargs):
         raise AssertionError("test tried to use the network")
 
-    monkeypatch.setattr(data, "_download", fake_download)
+    monkeypatch.setattr("bplib.data.mnist._download", fake_download)
     monkeypatch.setattr(urllib.request, "urlopen", no_network)
     return files, served, calls
 
@@ -369,7 +369,7 @@ def test_load_mnist_tries_next_mirror_after_bad_checksum(fake_mnist, tmp_path, m
         name = url.rsplit("/", 1)[1]
         dest.write_bytes(b"<html>mirror error page</html>" if url.startswith("https://bad/") else files[name])
 
-    monkeypatch.setattr(data, "_download", flaky_download)
+    monkeypatch.setattr("bplib.data.mnist._download", flaky_download)
     X, _ = data.load_mnist(tmp_path, mirrors=["https://bad/", "https://good/"])
     assert calls[:2] == ["https://bad/train-images-idx3-ubyte.gz", "https://good/train-images-idx3-ubyte.gz"]
     assert (tmp_path / "train-images-idx3-ubyte.gz").read_bytes() == good
@@ -392,7 +392,7 @@ def test_load_mnist_network_failure_is_connection_error(tmp_path, monkeypatch):
         dest.write_bytes(b"partial")
         raise OSError("network unreachable")
 
-    monkeypatch.setattr(data, "_download", offline)
+    monkeypatch.setattr("bplib.data.mnist._download", offline)
     with pytest.raises(ConnectionError, match="network unreachable"):
         data.load_mnist(tmp_path, kind="test")
     assert list(tmp_path.iterdir()) == []

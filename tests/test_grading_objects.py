@@ -136,6 +136,14 @@ def test_layer_without_parameters_attribute_is_explained():
     assert "no attribute `W`" in failure("Dense", NoParams)
 
 
+def test_an_object_the_check_cannot_drive_gets_a_message_not_a_traceback():
+    class ListWeights(Dense):
+        def __init__(self, in_features, out_features, rng=None):
+            super().__init__(in_features, out_features, rng)
+            self.W.value = self.W.value.tolist()  # not an array: the check cannot load weights
+    assert "could not drive Dense" in failure("Dense", ListWeights)
+
+
 def test_subclassing_the_reference_layer_is_refused():
     from bplib.layers import Dense as ReferenceDense
 

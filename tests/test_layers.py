@@ -121,3 +121,17 @@ def test_parameter_copies_its_value():
     p = Parameter(value, name="w")
     value[0] = 5
     assert p.value[0] == 1 and p.grad.shape == (3,) and "w" in repr(p)
+
+
+def test_first_layer_can_skip_the_input_gradient(rng):
+    """input_grad=False (PyTorch's requires_grad=False data): same parameter gradients, no dx."""
+    x, dout = rng.standard_normal((N, D)), rng.standard_normal((N, H))
+    full, first = Dense(D, H, rng=0), Dense(D, H, rng=0, input_grad=False)
+    full(x)
+    first(x)
+    assert full.backward(dout) is not None and first.backward(dout) is None
+    np.testing.assert_array_equal(first.W.grad, full.W.grad)
+    np.testing.assert_array_equal(first.b.grad, full.b.grad)
+    model = Sequential(Dense(D, 6, rng=1, input_grad=False), ReLU(), Dense(6, H, rng=2))
+    model(x)
+    assert model.backward(dout) is None and np.any(model.layers[0].W.grad)

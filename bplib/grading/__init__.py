@@ -122,7 +122,10 @@ def check(name: str, student: Any = _NOT_DEFINED, hidden: bool = False) -> None:
         if path:
             report.stop("reference_used", path=path)
         else:
-            exercise.run(student, report, _rng(name, hidden), hidden)
+            try:
+                exercise.run(student, report, _rng(name, hidden), hidden)
+            except Exception as error:  # an object too far from the skeleton for the check to drive
+                report.stop("could_not_check", error=f"{type(error).__name__}: {error}")
     if not (hidden and _SESSION.results.get(name) is False):
         _SESSION.results[name] = report.passed
     report.finish(quiet=hidden)

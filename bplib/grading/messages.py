@@ -36,6 +36,10 @@ CATALOG: dict[str, Hint] = {
         "{name} is not a function or class (it is a {kind}).",
         "Run the answer cell that defines {name}, and check you did not reuse its name for a variable.",
     ),
+    "could_not_check": Hint(
+        "The check could not drive {name} ({error}).",
+        "Keep the skeleton's names, arguments and return values (see the docstring): the check calls them exactly as written there.",
+    ),
     "reference_used": Hint(
         "{name} uses bplib's reference implementation ({path}). The exercise must be implemented with numpy.",
         "Write the computation yourself with numpy operations; bplib is what your work is compared with.",
