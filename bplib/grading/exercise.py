@@ -67,9 +67,14 @@ class Exercise:
         raise NotImplementedError
 
 
+def _student_frames(error: BaseException) -> list[traceback.FrameSummary]:
+    """The traceback's frames in the student's own code (not numpy's, not bplib's)."""
+    return [f for f in traceback.extract_tb(error.__traceback__) if not f.filename.startswith(_LIBRARY_DIRS)]
+
+
 def where_in_student_code(error: BaseException) -> str:
     """The last line of the student's own code in the traceback, e.g. "line 4: return x @ W"."""
-    frames = [f for f in traceback.extract_tb(error.__traceback__) if not f.filename.startswith(_LIBRARY_DIRS)]
+    frames = _student_frames(error)
     if not frames:
         return "inside a library call, with arguments your code passed"
     frame = frames[-1]
@@ -79,7 +84,7 @@ def where_in_student_code(error: BaseException) -> str:
 
 def _unfinished_function(error: BaseException) -> str | None:
     """The name of the student's function that raised NotImplementedError (a stub)."""
-    frames = [f for f in traceback.extract_tb(error.__traceback__) if not f.filename.startswith(_LIBRARY_DIRS)]
+    frames = _student_frames(error)
     return frames[-1].name if frames else None
 
 
