@@ -125,8 +125,9 @@ class Dense(Layer):
         self.b = Parameter(np.zeros(out_features, dtype=dtype), "b")
         self.input_grad = input_grad
         self._x: np.ndarray | None = None
-        # Room for xᵀ dout, reused by every backward pass: a fresh (D, H) array at each step
-        # is slow when it is large, as the OS has to hand over (and zero) new memory pages.
+        # Room for xᵀ dout, reused by every backward pass. A fresh (D, H) array at every step is
+        # slow when it is large: the allocator may give the memory back to the OS after each
+        # step, and getting it again costs a page fault for every 4 KB.
         self._dW = np.empty_like(self.W.value)
 
     def forward(self, x) -> np.ndarray:

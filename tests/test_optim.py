@@ -76,6 +76,7 @@ CASES = [
     (SGD, "sgd", dict(lr=0.05, momentum=0.9)),
     (SGD, "sgd", dict(lr=0.05, momentum=0.9, nesterov=True)),
     (SGD, "sgd", dict(lr=0.05, momentum=0.5, weight_decay=0.01)),
+    (SGD, "sgd", dict(lr=0.05, momentum=0.8, nesterov=True, weight_decay=0.05)),
     (AdaGrad, "adagrad", dict()),
     (AdaGrad, "adagrad", dict(lr=0.3, eps=1e-6)),
     (RMSProp, "rmsprop", dict()),
