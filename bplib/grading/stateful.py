@@ -25,6 +25,27 @@ def _call(report: Report, fn: Callable, description: str, *args, allowed=(), cop
     return status == "ok", result
 
 
+def _forward_backward(report: Report, student: Any, ref: Any, x: np.ndarray, rng: np.random.Generator, allowed: tuple,
+                      variants: Callable[[np.ndarray], dict] = lambda dout: {}) -> tuple[np.ndarray, str] | None:
+    """Run forward on x, then backward with a random upstream gradient, on the student's
+    object and the reference alike, comparing output and dx. Returns (dout, case) on success."""
+    n, d = x.shape
+    report.cases += 1
+    case = f"forward on a random ({n}, {d}) input"
+    ok, out = _call(report, student.forward, case, x, allowed=allowed)
+    expected = ref.forward(x)
+    if not ok or not compare(report, out, expected, case):
+        return None
+    dout = rng.standard_normal(expected.shape)
+    report.cases += 1
+    case = f"backward with a random upstream gradient of shape {dout.shape}"
+    ok, dx = _call(report, student.backward, case, dout, allowed=allowed)
+    if not ok:
+        return None
+    compare(report, dx, ref.backward(dout), case + " (dx)", batch=n, variants=variants(dout))
+    return dout, case
+
+
 def _parameter(report: Report, obj: Any, attr: str, hint: str, when: str) -> Parameter | None:
     p = getattr(obj, attr, None)
     if not (hasattr(p, "value") and hasattr(p, "grad")):
@@ -73,21 +94,11 @@ class LayerExercise(Exercise):
             p.value[...] = getattr(ref, attr).value  # same weights on both sides
         x = rng.standard_normal((n, d)) * 2
         x[np.abs(x) < 1e-3] = 0.5  # keep clear of kinks
-        report.cases += 1
-        case = f"forward on a random ({n}, {d}) input"
-        ok, out = _call(report, student.forward, case, x, allowed=self.allowed)
-        expected_out = ref.forward(x)
-        if not ok or not compare(report, out, expected_out, case):
+        done = _forward_backward(report, student, ref, x, rng, self.allowed,
+                                 lambda dout: {k: v(x, dout, ref) for k, v in self.variants.items()})
+        if done is None:
             return
-        dout = rng.standard_normal(expected_out.shape)
-        report.cases += 1
-        case = f"backward with a random upstream gradient of shape {dout.shape}"
-        ok, dx = _call(report, student.backward, case, dout, allowed=self.allowed)
-        if not ok:
-            return
-        expected_dx = ref.backward(dout)
-        variants = {k: v(x, dout, ref) for k, v in self.variants.items()}
-        compare(report, dx, expected_dx, case + " (dx)", batch=n, variants=variants)
+        dout, case = done
         for attr in self.params:
             wrong = {k: v(x, dout, ref) for k, v in self.grad_variants.get(attr, {}).items()}
             compare(report, getattr(student, attr).grad, getattr(ref, attr).grad, f"{case} ({attr}.grad)", batch=n, variants=wrong)
@@ -130,22 +141,13 @@ class SequentialExercise(Exercise):
         if not ok:
             return
         ref = self.reference(*self.build_layers(seed, d, h, c))
-        x = rng.standard_normal((n, d))
-        report.cases += 1
-        ok, out = _call(report, student.forward, f"forward on a random ({n}, {d}) input", x, allowed=self.allowed)
-        expected = ref.forward(x)
-        if not ok or not compare(report, out, expected, "forward"):
+        done = _forward_backward(report, student, ref, rng.standard_normal((n, d)), rng, self.allowed)
+        if done is None:
             return
-        dout = rng.standard_normal(expected.shape)
-        report.cases += 1
-        case = f"backward with a random upstream gradient of shape {dout.shape}"
-        ok, dx = _call(report, student.backward, case, dout, allowed=self.allowed)
-        if not ok:
-            return
-        compare(report, dx, ref.backward(dout), case + " (dx)", batch=n)
+        _, case = done
         student_params = [p for layer in getattr(student, "layers", []) for p in layer.parameters()]
         for i, (got, want) in enumerate(zip(student_params, ref.parameters())):
-            if not compare(report, got.grad, want.grad, f"{case} (gradient of parameter {i}: {want.name} of layer {i // 2})", batch=n):
+            if not compare(report, got.grad, want.grad, f"{case} ({want.name}.grad of Dense layer {i // 2 + 1})", batch=n):
                 if i < len(student_params) - 2 and report.problems[-1][0] == "wrong_values":
                     report.problems[-1] = ("hidden_delta_uses_output_error", {"name": self.name, "case": case})
                 break
