@@ -21,3 +21,24 @@ c.Exchange.root = "/usr/local/share/nbgrader/exchange"
 # ~/backprop/02-activation-functions/. A hub shared by several nbgrader courses sets this
 # to True and uses nbgrader's JupyterHubAuthPlugin (README.md, "Several courses").
 c.Exchange.path_includes_course = False
+
+# Submissions private to the instructors. nbgrader 0.9 leaves a submission readable by every
+# account (files 644, folder 777) and hides it only behind inbound/, which others cannot
+# list, and a random folder name. inbound/ is set-group-id, so a submission belongs to the
+# group that owns the course's exchange folder: the instructor's group. PrivateSubmit
+# narrows it to that group (files 640, folder 770): another student cannot read it even
+# knowing its name, and the instructors can still collect and delete it.
+import os  # noqa: E402
+from stat import S_IRGRP, S_IRUSR, S_IRWXG, S_IRWXU, S_IWUSR  # noqa: E402
+
+from nbgrader.exchange.default.submit import ExchangeSubmit  # noqa: E402
+
+
+class PrivateSubmit(ExchangeSubmit):
+    def copy_files(self):
+        super().copy_files()
+        submission = os.path.join(self.inbound_path, self.assignment_filename)
+        self.set_perms(submission, fileperms=S_IRUSR | S_IWUSR | S_IRGRP, dirperms=S_IRWXU | S_IRWXG)
+
+
+c.ExchangeFactory.submit = PrivateSubmit

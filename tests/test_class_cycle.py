@@ -180,13 +180,12 @@ def test_each_student_fetches_their_own_feedback(cycle):
         assert tuple(map(float, headline.groups())) == _score(klass, student), student
 
 
-def test_submissions_are_hidden_from_other_students(cycle):
-    """What nbgrader 0.9's exchange (exchange/default/release_assignment.py and submit.py)
-    sets: students may write into inbound/ but not list it (0733 + setgid); each submission is
-    a folder named by student, assignment, timestamp and a random string that no other
-    student can guess (0777, so that the instructor can delete it), holding files that are
-    0644 so that the instructor's account can collect them. Another student could read a
-    submission only by guessing its random name."""
+def test_submissions_are_unreadable_by_other_students(cycle):
+    """Students may write into inbound/ but not list it (nbgrader's 2733); each submission is
+    a folder named by student, assignment, timestamp and a random string. nbgrader alone
+    would leave it 0777 with 0644 files; jupyterhub/nbgrader_config.py's PrivateSubmit makes
+    it 0770 with 0640 files, owned by the group of the instructors' exchange folder (inbound/
+    is set-group-id): no other student can read a submission, even knowing its name."""
     _, seen = cycle
     inbound = next(p for p in seen["inbound"] if p.name == "inbound")
     assert seen["inbound"][inbound] == stat.S_ISGID | 0o733
@@ -196,11 +195,11 @@ def test_submissions_are_hidden_from_other_students(cycle):
         student, assignment, _timestamp, random = folder.name.split("+")
         assert assignment == ASSIGNMENT
         assert re.fullmatch(r"[A-Za-z0-9_-]{12}", random), folder.name  # 9 random bytes, base64
-        assert seen["inbound"][folder] == 0o777
+        assert seen["inbound"][folder] == 0o770
     files = [p for p in seen["inbound"] if p.parent in folders]
     assert {p.name for p in files} == {f"{ASSIGNMENT}.ipynb", "timestamp.txt", "submission_secret.txt"}
     for path in files:
-        assert seen["inbound"][path] == 0o644, f"{path.name}: {oct(seen['inbound'][path])}"
+        assert seen["inbound"][path] == 0o640, f"{path.name}: {oct(seen['inbound'][path])}"
 
 
 def test_feedback_is_hidden_from_other_students(cycle):
