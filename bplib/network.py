@@ -6,6 +6,7 @@ from typing import Iterable
 import numpy as np
 
 from .layers import Layer, Parameter
+from .losses import BCEWithLogitsLoss, SoftmaxCrossEntropy
 
 
 class Sequential(Layer):
@@ -74,8 +75,6 @@ def accuracy(scores, y) -> float:
 
 
 def _has_accuracy(loss_fn) -> bool:
-    from .losses import BCEWithLogitsLoss, SoftmaxCrossEntropy
-
     return isinstance(loss_fn, (SoftmaxCrossEntropy, BCEWithLogitsLoss))
 
 

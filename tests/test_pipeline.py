@@ -10,8 +10,6 @@ import filecmp
 import os
 import re
 import shutil
-import subprocess
-import sys
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -19,7 +17,8 @@ import nbformat
 import pytest
 
 from tools import submissions
-from tools.course import assignments, nbgrader_env
+from tools.course import assignments
+from tools.course import nbgrader as run_nbgrader
 
 ROOT = Path(__file__).resolve().parent.parent
 # COURSE_ASSIGNMENTS=02-activation-functions,03-loss-functions limits the run (while writing one).
@@ -32,8 +31,7 @@ with_cheats = pytest.mark.skipif(CHEAT_ASSIGNMENT not in ASSIGNMENTS, reason=f"{
 
 
 def nbgrader(*args, cwd, check=True):
-    return subprocess.run([sys.executable, "-m", "nbgrader", *args], cwd=cwd, env=nbgrader_env(),
-                          check=check, capture_output=True, text=True)
+    return run_nbgrader(*args, cwd=cwd, check=check, capture_output=True, text=True)
 
 
 def _cheats(student, solution):

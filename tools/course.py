@@ -34,9 +34,10 @@ def nbgrader_env() -> dict[str, str]:
     return env
 
 
-def nbgrader(*args: str, cwd: Path = ROOT, check: bool = True) -> subprocess.CompletedProcess:
+def nbgrader(*args: str, cwd: Path = ROOT, check: bool = True, **run_options) -> subprocess.CompletedProcess:
+    """Run `nbgrader <args>` in cwd with this interpreter; run_options go to subprocess.run."""
     cmd = [sys.executable, "-m", "nbgrader", *args]
-    return subprocess.run(cmd, cwd=cwd, env=nbgrader_env(), check=check)
+    return subprocess.run(cmd, cwd=cwd, env=nbgrader_env(), check=check, **run_options)
 
 
 def release(names: list[str]) -> None:
@@ -87,8 +88,8 @@ def demo_class(_: list[str]) -> None:
     for name in names:
         print(f"grading {name}: release, autograde, feedback ...", flush=True)
         for step in (("generate_assignment", name, "--force"), ("autograde", name), ("generate_feedback", name)):
-            subprocess.run([sys.executable, "-m", "nbgrader", *step], cwd=DEMO, env=nbgrader_env(), stdout=log, stderr=log)
-    subprocess.run([sys.executable, "-m", "nbgrader", "export"], cwd=DEMO, env=nbgrader_env(), stdout=log, stderr=log, check=True)
+            nbgrader(*step, cwd=DEMO, check=False, stdout=log, stderr=log)
+    nbgrader("export", cwd=DEMO, stdout=log, stderr=log)
     with (DEMO / "grades.csv").open() as f:
         rows = list(csv.DictReader(f))
     print(f"\n{'assignment':<28}{'student':<14}{'score':>7}{'max':>7}")

@@ -111,6 +111,14 @@ def make_read_only(module: types.ModuleType) -> None:
 # Static inspection: can this object reach bplib?
 
 
+def _with_module_members(allowed: Iterable[Any]) -> list[Any]:
+    """The allowed objects, plus the functions and classes defined in each allowed module."""
+    result = list(allowed)
+    for module in [a for a in result if isinstance(a, types.ModuleType)]:
+        result.extend(v for v in vars(module).values() if getattr(v, "__module__", None) == module.__name__)
+    return result
+
+
 def _is_bplib_name(name: str | None) -> bool:
     return bool(name) and (name == "bplib" or name.startswith("bplib."))
 
@@ -129,10 +137,7 @@ def reference_path(obj: Any, allowed: Iterable[Any] = ()) -> str | None:
     hands out, or a whole module such as bplib.layers when the exercise is to *use* it);
     everything they reach is allowed too.
     """
-    allowed = list(allowed)
-    for module in [a for a in allowed if isinstance(a, types.ModuleType)]:
-        allowed.extend(v for v in vars(module).values() if getattr(v, "__module__", None) == module.__name__)
-    allowed_ids = {id(a) for a in allowed}
+    allowed_ids = {id(a) for a in _with_module_members(allowed)}
     seen: set[int] = set()
     stack: list[tuple[Any, str]] = [(obj, getattr(obj, "__name__", "your code"))]
     while stack:
@@ -215,13 +220,9 @@ def _allowed_code(allowed: Iterable[Any]) -> set[types.CodeType]:
     """The code objects of allowed functions, classes, and the classes and functions of
     allowed modules."""
     codes: set[types.CodeType] = set()
-    objects = []
-    for obj in allowed:
+    for obj in _with_module_members(allowed):
         if isinstance(obj, types.ModuleType):
-            objects.extend(v for v in vars(obj).values() if getattr(v, "__module__", None) == obj.__name__)
-        else:
-            objects.append(obj)
-    for obj in objects:
+            continue
         members = vars(obj).values() if isinstance(obj, type) else [obj]
         for member in members:
             member = getattr(member, "__func__", member)

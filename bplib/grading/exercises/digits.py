@@ -4,12 +4,10 @@ from __future__ import annotations
 import numpy as np
 
 from ...data import load_digits, train_test_split
+from ...network import accuracy
+from ...plot import confusion_matrix
 from ..exercise import ANY_BPLIB, Case, FunctionExercise
 from ..stateful import AccuracyGoalExercise
-
-
-def accuracy(scores, labels):
-    return float(np.mean(np.argmax(scores, axis=1) == labels))
 
 
 def _accuracy_cases(rng, hidden):
@@ -18,12 +16,6 @@ def _accuracy_cases(rng, hidden):
         Case(f"random ({n}, {c}) scores", (rng.standard_normal((n, c)), rng.integers(0, c, n)), batch=n),
         Case("scores that are all right", (np.eye(5), np.arange(5))),
     ]
-
-
-def confusion_matrix(y_true, y_pred, num_classes):
-    matrix = np.zeros((num_classes, num_classes), dtype=np.int64)
-    np.add.at(matrix, (y_true, y_pred), 1)
-    return matrix
 
 
 def _confusion_cases(rng, hidden):
