@@ -4,8 +4,11 @@ solutions/<assignment>/ holds the instructor notebooks (the source); `nbgrader g
 writes the student versions to course/<assignment>/. The gradebook is nbgrader's default
 SQLite file, gradebook.db, at the root (private, and ignored by git).
 """
-from nbconvert.preprocessors import CSSHTMLHeaderPreprocessor
-from nbgrader.preprocessors import ClearHiddenTests, GetGrades
+from nbconvert.preprocessors import ClearMetadataPreprocessor, CSSHTMLHeaderPreprocessor
+from nbgrader.preprocessors import (AssignLatePenalties, ClearHiddenTests, ClearOutput, DeduplicateIds, GetGrades,
+                                    IgnorePattern, LimitOutput, OverwriteKernelspec, SaveAutoGrades)
+
+from bplib.grading.nbgrader_judge import JudgeSubmission
 
 c = get_config()  # noqa: F821 (provided by nbgrader)
 
@@ -13,16 +16,19 @@ c.CourseDirectory.course_id = "backprop"
 c.CourseDirectory.source_directory = "solutions"
 c.CourseDirectory.release_directory = "course"
 
-# Grading a submission: each cell gets 60 s, then the kernel is interrupted and the cell
-# scores zero; the other cells and the other students are graded as usual.
-c.Execute.timeout = 60
-c.Execute.interrupt_on_timeout = True
-# Plain one-line errors in graded notebooks: IPython's verbose tracebacks quote the lines
-# around the error, which in a check cell would include the hidden tests.
-c.Execute.extra_arguments = ["--InteractiveShell.xmode=Minimal"]
-
-# A student who deletes or edits a check cell gets it back, and it is graded.
-c.OverwriteCells.add_missing_cells = True
+# Grading a submission: the judge (bplib/grading/judge.py) replaces nbgrader's Execute. Each
+# submission runs in a bubblewrap sandbox of its own; the judge, outside it, runs the checks
+# of the *released* check cells and writes their outputs, which SaveAutoGrades scores. The
+# setup and check cells run as released, whatever the submission did to them; nothing the
+# submission prints counts. OverwriteCells and CheckCellMetadata are left out: the judge
+# rebuilds the notebook from the release itself, and nbgrader's two would stop at edited
+# metadata (a cell marked as graded) and fail the whole submission.
+c.Autograde.sanitize_preprocessors = [ClearOutput, DeduplicateIds, OverwriteKernelspec]
+c.Autograde.autograde_preprocessors = [JudgeSubmission, IgnorePattern, ClearMetadataPreprocessor, LimitOutput,
+                                       SaveAutoGrades, AssignLatePenalties]
+# Each cell, and each check, may use 60 s of CPU time (load on the machine does not count),
+# then scores zero; the other cells and the other students are graded as usual.
+c.JudgeSubmission.timeout = 60
 
 # A submission that prints a flood of output is cut short instead of filling the disk.
 c.LimitOutput.max_lines = 200

@@ -8,7 +8,10 @@ Instructor commands (see README, "Teaching with this course"):
 
     python3 tasks.py release    regenerate course/ (student notebooks) from solutions/
     python3 tasks.py execute    re-run the solution notebooks in place, storing their outputs
+    python3 tasks.py autograde A [--jobs N] [--unsafe]
+                                grade every submission of assignment A in its sandbox, N at a time
     python3 tasks.py demo-class autograde the bundled sample class and print its grade table
+    python3 tasks.py audit A    flag answers of assignment A that copy the reference or each other
     python3 tasks.py bench      time training epochs (benchmarks/)
 
 Each command installs what it needs into .venv on first use and again when pyproject.toml
@@ -61,7 +64,9 @@ COMMANDS = {
     "test": lambda args: run(PY, "-m", "pytest", *args),
     "release": lambda args: run(PY, ROOT / "tools" / "course.py", "release", *args),
     "execute": lambda args: run(PY, ROOT / "tools" / "course.py", "execute", *args),
+    "autograde": lambda args: run(PY, ROOT / "tools" / "course.py", "autograde", *args, cwd=Path.cwd()),
     "demo-class": lambda args: run(PY, ROOT / "tools" / "course.py", "demo-class", *args),
+    "audit": lambda args: run(PY, ROOT / "tools" / "audit.py", *args),
     "bench": lambda args: run(PY, ROOT / "benchmarks" / "bench_mlp.py", *args),
 }
 

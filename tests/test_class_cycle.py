@@ -29,6 +29,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
+from bplib.grading.sandbox import sandbox_problem
 from tools import submissions
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -116,7 +117,8 @@ def cycle(tmp_path_factory):
     seen["inbound"] = {p: stat.S_IMODE(p.stat().st_mode) for p in [inbound, *inbound.rglob("*")]}
 
     klass.nbgrader("instructor", "collect", ASSIGNMENT, cwd=klass.course)
-    klass.nbgrader("instructor", "autograde", ASSIGNMENT, cwd=klass.course)
+    unsafe = ["--JudgeSubmission.unsafe=True"] if sandbox_problem() else []  # see test_pipeline
+    seen["autograde"] = klass.nbgrader("instructor", "autograde", ASSIGNMENT, *unsafe, cwd=klass.course)
     klass.nbgrader("instructor", "generate_feedback", ASSIGNMENT, cwd=klass.course)
     klass.nbgrader("instructor", "release_feedback", ASSIGNMENT, cwd=klass.course)
     feedback = klass.exchange / COURSE / "feedback"
@@ -155,6 +157,14 @@ def test_everyone_is_collected_and_graded(cycle):
     for student in STUDENTS:
         assert (klass.course / "submitted" / student / ASSIGNMENT / f"{ASSIGNMENT}.ipynb").exists()
         assert (klass.course / "autograded" / student / ASSIGNMENT / f"{ASSIGNMENT}.ipynb").exists()
+
+
+def test_every_submission_is_judged_in_the_sandbox(cycle):
+    _, seen = cycle
+    for student in STUDENTS:
+        assert f"judged {ASSIGNMENT} of {student}" in seen["autograde"], f"{student} was not graded by the judge"
+    if sandbox_problem() is None:
+        assert "UNSAFE GRADING" not in seen["autograde"]
 
 
 def test_grades(cycle):

@@ -1,8 +1,9 @@
 """The nbgrader pipeline, end to end, on a scratch copy of the course.
 
 One session-wide fixture releases every assignment, submits a perfect, a partial and an empty
-notebook for each (plus crafted cheating submissions for one assignment), autogrades them all
-and generates feedback; the tests then read the gradebook and the files nbgrader wrote.
+notebook for each, autogrades them all (through the judge and its sandbox, as the course's
+nbgrader_config.py says) and generates feedback; the tests then read the gradebook and the
+files nbgrader wrote. Crafted, hostile submissions are tests/test_judge_attacks.py.
 """
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
+from bplib.grading.sandbox import sandbox_problem
 from tools import submissions
 from tools.course import assignments
 from tools.course import nbgrader as run_nbgrader
@@ -23,41 +25,16 @@ from tools.course import nbgrader as run_nbgrader
 ROOT = Path(__file__).resolve().parent.parent
 # COURSE_ASSIGNMENTS=02-activation-functions,03-loss-functions limits the run (while writing one).
 ASSIGNMENTS = [a for a in os.environ.get("COURSE_ASSIGNMENTS", "").split(",") if a] or assignments()
-CHEAT_ASSIGNMENT = "02-activation-functions"
-TIMEOUT = 10  # seconds per cell while grading: the infinite loop costs this much
+TIMEOUT = 30  # CPU seconds per cell while grading
+# These submissions are the course's own: where no sandbox can be made, grade them without one
+# (tests/test_judge_attacks.py, which needs the sandbox, is skipped there).
+UNSAFE_IF_NO_SANDBOX = ["--JudgeSubmission.unsafe=True"] if sandbox_problem() else []
 
 pytestmark = pytest.mark.skipif(not ASSIGNMENTS, reason="no assignments yet")
-with_cheats = pytest.mark.skipif(CHEAT_ASSIGNMENT not in ASSIGNMENTS, reason=f"{CHEAT_ASSIGNMENT} not graded in this run")
 
 
 def nbgrader(*args, cwd, check=True):
     return run_nbgrader(*args, cwd=cwd, check=check, capture_output=True, text=True)
-
-
-def _cheats(student, solution):
-    """Crafted submissions for CHEAT_ASSIGNMENT: name -> (notebook or raw text, answer cheated)."""
-    fill = submissions.filled
-    always_equal = '''class AlwaysEqual:
-    def __eq__(self, other):
-        return True
-    def __ne__(self, other):
-        return False
-
-def sigmoid(x):
-    return AlwaysEqual()'''
-    patched = submissions.strip_markers(next(c.source for c in solution.cells if submissions.grade_id(c) == "sigmoid"))
-    patched += "\nnp.allclose = lambda *a, **k: True\nnp.testing.assert_allclose = lambda *a, **k: None"
-    return {
-        "cheat-import": fill(student, solution, replace={"sigmoid": "from bplib.activations import sigmoid"}),
-        "cheat-wrapper": fill(student, solution, replace={
-            "sigmoid": "import bplib.activations as A\n\ndef sigmoid(x):\n    return A.sigmoid(x)"}),
-        "cheat-patch": fill(student, solution, replace={"sigmoid": patched}),
-        "cheat-always-equal": fill(student, solution, replace={"sigmoid": always_equal}),
-        "cheat-deleted-tests": submissions.without_checks(student),
-        "cheat-infinite-loop": fill(student, solution, replace={"sigmoid": "while True:\n    pass"}),
-        "cheat-os-exit": fill(student, solution, replace={"sigmoid": "import os\nos._exit(1)"}),
-        "cheat-invalid-json": '{"cells": [ this is not json',
-    }
 
 
 def _grade(root: Path, assignment: str) -> None:
@@ -72,16 +49,10 @@ def _grade(root: Path, assignment: str) -> None:
         "partial": submissions.filled(student, solution, ids[: max(1, len(ids) // 2)]),
         "empty": student,
     }
-    if assignment == CHEAT_ASSIGNMENT:
-        subs.update(_cheats(student, solution))
     for name, nb in subs.items():
         path = root / "submitted" / name / assignment / f"{assignment}.ipynb"
-        if isinstance(nb, str):
-            path.parent.mkdir(parents=True)
-            path.write_text(nb)
-        else:
-            submissions.write(nb, path)
-    nbgrader("autograde", assignment, f"--Execute.timeout={TIMEOUT}", cwd=root, check=False)
+        submissions.write(nb, path)
+    nbgrader("autograde", assignment, f"--JudgeSubmission.timeout={TIMEOUT}", *UNSAFE_IF_NO_SANDBOX, cwd=root, check=False)
     nbgrader("generate_feedback", assignment, cwd=root, check=False)
 
 
@@ -135,55 +106,16 @@ def test_partial_submission_gets_partial_credit(course, assignment):
 
 @pytest.mark.parametrize("assignment", ASSIGNMENTS)
 def test_stubs_run_without_errors_outside_answer_and_check_cells(course, assignment):
+    """The judged run of an empty submission: the notebook's other cells work, except where a
+    demonstration uses a reference *class* of this assignment, which the sandbox lacks (the
+    judge computes reference functions for the cells, but holds no objects for them)."""
     nb = nbformat.read(course[assignment] / "autograded" / "empty" / assignment / f"{assignment}.ipynb", as_version=4)
     for cell in nb.cells:
         if cell.cell_type != "code" or submissions.is_answer(cell) or submissions.is_check(cell):
             continue
-        errors = [o for o in cell.outputs if o.output_type == "error"]
+        errors = [o for o in cell.outputs if o.output_type == "error"
+                  and not (o.ename == "ReferenceUnavailable" and re.search(r"\.[A-Z]\w*\.\w+ is an exercise", o.evalue))]
         assert not errors, f"{assignment}: cell {cell.source[:60]!r} fails for a student who has not started"
-
-
-def _check_score(course, student, grade_id):
-    return scores(course, CHEAT_ASSIGNMENT, student)[2].get(grade_id)
-
-
-@with_cheats
-@pytest.mark.parametrize("student", ["cheat-import", "cheat-wrapper", "cheat-patch", "cheat-always-equal"])
-def test_cheating_scores_zero_on_what_it_cheats(course, student):
-    assert _check_score(course, student, "check-sigmoid") == 0
-
-
-@with_cheats
-@pytest.mark.parametrize("student", ["cheat-import", "cheat-wrapper", "cheat-always-equal", "cheat-infinite-loop"])
-def test_cheating_on_one_answer_leaves_the_others_graded(course, student):
-    _, _, cells = scores(course, CHEAT_ASSIGNMENT, student)
-    _, _, perfect = scores(course, CHEAT_ASSIGNMENT, "perfect")
-    others = {k: v for k, v in perfect.items() if k not in ("check-sigmoid", "check-sigmoid_grad")}
-    assert others and all(cells[k] == v for k, v in others.items()), cells
-
-
-@with_cheats
-def test_patching_numpy_fails_every_later_check(course):
-    _, _, cells = scores(course, CHEAT_ASSIGNMENT, "cheat-patch")
-    assert sum(cells.values()) == 0
-
-
-@with_cheats
-def test_deleted_tests_are_restored_and_graded(course):
-    score, max_score, cells = scores(course, CHEAT_ASSIGNMENT, "cheat-deleted-tests")
-    _, _, perfect = scores(course, CHEAT_ASSIGNMENT, "perfect")
-    assert score == 0 and max_score == scores(course, CHEAT_ASSIGNMENT, "perfect")[1]
-    assert set(cells) == set(perfect)
-
-
-@with_cheats
-@pytest.mark.parametrize("student", ["cheat-os-exit", "cheat-invalid-json"])
-def test_broken_submissions_score_nothing_and_do_not_stop_the_batch(course, student):
-    score, _, _ = scores(course, CHEAT_ASSIGNMENT, student)
-    assert not score  # no submission graded, or zero
-    assert not (course[CHEAT_ASSIGNMENT] / "autograded" / student / CHEAT_ASSIGNMENT).exists()
-    perfect, max_score, _ = scores(course, CHEAT_ASSIGNMENT, "perfect")
-    assert perfect == max_score  # graded in the same batch, after or before the broken one
 
 
 def _hidden_test_lines(assignment):

@@ -2,6 +2,8 @@
 
     release      nbgrader generate_assignment for every folder of solutions/ into course/
     execute      run the solution notebooks in place, so that they are stored with outputs
+    autograde    nbgrader autograde ASSIGNMENT, several submissions at once (--jobs N), each in its
+                 sandbox; --unsafe grades without one where none can be made
     demo-class   grade the sample class (samples/submitted/) in a scratch course, demo-class/,
                  and print the grade table
     sample-class rewrite samples/submitted/ from the current course notebooks
@@ -68,6 +70,77 @@ def execute(paths: list[str]) -> None:
         print(f"executed {path}")
 
 
+def autograde(args: list[str], cwd: Path | None = None, **run_options) -> int:
+    """``nbgrader autograde ASSIGNMENT``, with ``--jobs`` submissions judged at once.
+
+    The judge runs every submission in its sandbox first, ``--jobs`` at a time, and stores
+    each result in the course's .judged/ folder; then one ``nbgrader autograde`` records them
+    (its JudgeSubmission takes a stored result only if the submission, the release, the
+    secret and the limits are still those it was judged with). Returns nbgrader's exit code.
+    """
+    from concurrent.futures import ThreadPoolExecutor
+
+    parser = argparse.ArgumentParser(prog="tasks.py autograde")
+    parser.add_argument("assignment")
+    parser.add_argument("--jobs", type=int, default=os.cpu_count() or 1, help="submissions judged at once")
+    parser.add_argument("--unsafe", action="store_true", help="grade without a sandbox (see the README)")
+    parser.add_argument("--timeout", type=float, help="CPU seconds per cell and per check (default: the course config)")
+    parser.add_argument("--force", action="store_true", help="grade again the submissions already graded")
+    ns = parser.parse_args(args)
+    course = (cwd or Path.cwd()).resolve()
+    judge_options = JudgeOptions(course, ns.timeout, ns.unsafe)
+    if judge_options.unsafe:
+        from bplib.grading.sandbox import UNSAFE_WARNING
+
+        print(UNSAFE_WARNING, file=sys.stderr)
+    tasks = judge_options.tasks(ns.assignment)
+    if not ns.force:  # as nbgrader does: what was graded already is left alone
+        tasks = [t for t in tasks if not (course / "autograded" / t.student / ns.assignment).exists()]
+    if ns.jobs > 1 and tasks:
+        def ahead(task) -> None:
+            try:
+                task.judge_ahead(judge_options.limits, judge_options.unsafe)
+            except Exception as error:  # nbgrader will judge this one itself, and report it
+                print(f"{task.student}: judged by nbgrader instead ({type(error).__name__}: {error})", file=sys.stderr)
+
+        with ThreadPoolExecutor(max_workers=ns.jobs) as pool:
+            list(pool.map(ahead, tasks))
+    flags = [f"--JudgeSubmission.timeout={judge_options.limits.timeout}"]
+    flags += ["--JudgeSubmission.unsafe=True"] if judge_options.unsafe else []
+    flags += ["--force"] if ns.force else []
+    return nbgrader("autograde", ns.assignment, *flags, cwd=course, check=False, **run_options).returncode
+
+
+class JudgeOptions:
+    """The course's JudgeSubmission settings (its nbgrader_config.py), with overrides."""
+
+    def __init__(self, course: Path, timeout: float | None, unsafe: bool) -> None:
+        from nbgrader.coursedir import CourseDirectory
+        from traitlets.config import Config
+        from traitlets.config.loader import PyFileConfigLoader
+
+        from bplib.grading.nbgrader_judge import JudgeSubmission
+
+        config = Config()
+        if (course / "nbgrader_config.py").exists():
+            config = PyFileConfigLoader("nbgrader_config.py", path=str(course)).load_config()
+        config.CourseDirectory.root = str(course)
+        if timeout is not None:
+            config.JudgeSubmission.timeout = timeout
+        if unsafe:
+            config.JudgeSubmission.unsafe = True
+        settings = JudgeSubmission(config=config)
+        self.limits, self.unsafe = settings.limits(), settings.unsafe
+        self.coursedir = CourseDirectory(config=config)
+
+    def tasks(self, assignment: str) -> list:
+        from bplib.grading.nbgrader_judge import Task
+
+        submitted = Path(self.coursedir.root) / self.coursedir.submitted_directory
+        found = sorted(submitted.glob(f"*/{assignment}/*.ipynb"))
+        return [Task(self.coursedir, assignment, p.parent.parent.name, p.stem) for p in found]
+
+
 DEMO = ROOT / "demo-class"
 
 
@@ -87,8 +160,9 @@ def demo_class(_: list[str]) -> None:
     names = sorted({p.parent.name for p in (DEMO / "submitted").glob("*/*/*.ipynb")})
     for name in names:
         print(f"grading {name}: release, autograde, feedback ...", flush=True)
-        for step in (("generate_assignment", name, "--force"), ("autograde", name), ("generate_feedback", name)):
-            nbgrader(*step, cwd=DEMO, check=False, stdout=log, stderr=log)
+        nbgrader("generate_assignment", name, "--force", cwd=DEMO, check=False, stdout=log, stderr=log)
+        autograde([name], cwd=DEMO, stdout=log, stderr=log)
+        nbgrader("generate_feedback", name, cwd=DEMO, check=False, stdout=log, stderr=log)
     nbgrader("export", cwd=DEMO, stdout=log, stderr=log)
     with (DEMO / "grades.csv").open() as f:
         rows = list(csv.DictReader(f))
@@ -112,13 +186,14 @@ def sample_class(_: list[str]) -> None:
         print(f"wrote samples/submitted/{student}/{SAMPLE_ASSIGNMENT}")
 
 
-COMMANDS = {"release": release, "execute": execute, "demo-class": demo_class, "sample-class": sample_class}
+COMMANDS = {"release": release, "execute": execute, "autograde": lambda args: sys.exit(1 if autograde(args) else 0),
+            "demo-class": demo_class, "sample-class": sample_class}
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("command", choices=COMMANDS)
-    parser.add_argument("args", nargs="*")
+    parser.add_argument("args", nargs=argparse.REMAINDER)
     ns = parser.parse_args()
     COMMANDS[ns.command](ns.args)
 

@@ -7,9 +7,11 @@ raised, and compared with the reference by ``compare``.
 """
 from __future__ import annotations
 
+import contextlib
 import copy
 import inspect
 import linecache
+import threading
 import traceback
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -19,11 +21,32 @@ import numpy as np
 
 from ._guard import CAPTURED_NUMPY, call_watched
 from .compare import as_checked_array, close, compare
+from .remote import ReferenceUnavailable, Remote, StudentTimeout, WorkerLost
 from .report import Report
+from .worker import notebook_arrays_read
 
 _errstate = CAPTURED_NUMPY["errstate"]
 _array_equal = CAPTURED_NUMPY["array_equal"]
 ANY_BPLIB = ("any bplib code",)
+# In the student's own kernel, the checks run beside the student's code and guard against it
+# (see _guard). The judge turns this off for its own thread (``judging``): there the student's
+# code is in another process, and the objects the checks drive are Remotes.
+_judging = threading.local()
+
+
+@contextlib.contextmanager
+def judging():
+    """Run checks as the judge: no in-process guards in this thread."""
+    before = getattr(_judging, "active", False)
+    _judging.active = True
+    try:
+        yield
+    finally:
+        _judging.active = before
+
+
+def in_process_guards() -> bool:
+    return not getattr(_judging, "active", False)
 _LIBRARY_DIRS = (str(Path(np.__file__).parent), str(Path(__file__).resolve().parent.parent))
 
 
@@ -69,6 +92,9 @@ class Exercise:
 
 def _student_frames(error: BaseException) -> list[traceback.FrameSummary]:
     """The traceback's frames in the student's own code (not numpy's, not bplib's)."""
+    remote = getattr(error, "student_frames", None)  # an error raised in the sandbox, as data
+    if remote is not None:
+        return [traceback.FrameSummary(str(file), int(line), str(name), line=str(text)) for file, line, name, text in remote]
     return [f for f in traceback.extract_tb(error.__traceback__) if not f.filename.startswith(_LIBRARY_DIRS)]
 
 
@@ -91,6 +117,8 @@ def _unfinished_function(error: BaseException) -> str | None:
 def _own_names(name: str, fn: Callable) -> set[str]:
     """Names that belong to the exercise itself: its name, the function's, and for a class or
     a method, the class's methods (a stub __init__ is the exercise, not a helper)."""
+    if isinstance(fn, Remote):
+        return {name, fn.__name__} | fn.members()
     owner = fn if isinstance(fn, type) else type(getattr(fn, "__self__", None))
     return {name, getattr(fn, "__name__", None)} | (set(dir(owner)) if owner is not type(None) else set())
 
@@ -112,10 +140,10 @@ def call_student(report: Report, fn: Callable, case: Case, allowed: tuple) -> tu
     args, kwargs = (copy.deepcopy(case.args), copy.deepcopy(case.kwargs)) if case.copy else (case.args, case.kwargs)
     try:
         with _errstate(over="raise", divide="raise", invalid="raise", under="ignore"):
-            if allowed is ANY_BPLIB:
-                result, reached = fn(*args, **kwargs), []
-            else:
-                result, reached = call_watched(fn, args, kwargs, allowed)
+            result, reached = _call(fn, args, kwargs, allowed)
+    except _SANDBOX_ERRORS as error:
+        _report_sandbox_error(report, error, case)
+        return "failed", None
     except NotImplementedError as error:
         unfinished = _unfinished_function(error)
         if unfinished and unfinished not in _own_names(report.name, fn):
@@ -137,6 +165,26 @@ def call_student(report: Report, fn: Callable, case: Case, allowed: tuple) -> tu
     return "ok", result
 
 
+def _call(fn: Callable, args: tuple, kwargs: dict, allowed: tuple) -> tuple[Any, list[str]]:
+    """fn(*args, **kwargs), watched for calls into bplib where the student's code runs here."""
+    if allowed is ANY_BPLIB or not in_process_guards():
+        return fn(*args, **kwargs), []
+    return call_watched(fn, args, kwargs, allowed)
+
+
+# What the sandbox can answer instead of a result (see remote.py); each stops the check.
+_SANDBOX_ERRORS = (ReferenceUnavailable, StudentTimeout, WorkerLost)
+
+
+def _report_sandbox_error(report: Report, error: Exception, case: Case) -> None:
+    if isinstance(error, ReferenceUnavailable):  # "bplib.activations.sigmoid is an exercise of ..."
+        report.stop("reference_used", path=str(error).split(" is an exercise")[0])
+    elif isinstance(error, StudentTimeout):
+        report.stop("timed_out", case=case.description, error=str(error))
+    else:
+        report.stop("worker_lost", case=case.description, error=str(error))
+
+
 def overflowed_but_right(fn: Callable, case: Case, expected: np.ndarray, rtol: float, atol: float) -> bool:
     """Re-run with floating-point errors ignored: was only the way there unstable?"""
     try:
@@ -151,13 +199,8 @@ def overflowed_but_right(fn: Callable, case: Case, expected: np.ndarray, rtol: f
 
 def uses_notebook_global(fn: Callable) -> str | None:
     """The name of a notebook-level array that ``fn`` reads, if any (misconception 24)."""
-    code, namespace = getattr(fn, "__code__", None), getattr(fn, "__globals__", {})
-    if code is None:
-        return None
-    for name in code.co_names:
-        if isinstance(namespace.get(name), np.ndarray):
-            return name
-    return None
+    names = fn.notebook_globals() if isinstance(fn, Remote) else notebook_arrays_read(fn)
+    return names[0] if names else None
 
 
 @dataclass
@@ -233,8 +276,11 @@ class FunctionExercise(Exercise):
 
     def _expect_value_error(self, student: Callable, case: Case, report: Report) -> None:
         try:
-            call_watched(student, copy.deepcopy(case.args), copy.deepcopy(case.kwargs), self.allowed)
+            _call(student, copy.deepcopy(case.args), copy.deepcopy(case.kwargs), self.allowed)
         except ValueError:
+            return
+        except _SANDBOX_ERRORS as error:
+            _report_sandbox_error(report, error, case)
             return
         except NotImplementedError:
             report.stop("not_implemented")

@@ -44,6 +44,14 @@ CATALOG: dict[str, Hint] = {
         "{name} uses bplib's reference implementation ({path}). The exercise must be implemented with numpy.",
         "Write the computation yourself with numpy operations; bplib is what your work is compared with.",
     ),
+    "timed_out": Hint(
+        "{name} did not finish on {case}: it {error}, and was stopped.",
+        "Look for a loop that never ends (a `while` whose condition never changes, a step count that is never reached), or work that grows far faster than the input.",
+    ),
+    "worker_lost": Hint(
+        "The grader lost the process running your code while it ran {name} on {case} ({error}).",
+        "Your code ended its own process (exit(), os._exit), exhausted its memory, or printed over the grader's channel. Run the notebook top to bottom in a fresh kernel and look for the cell that stops it.",
+    ),
     "tampered": Hint(
         "Functions the checks rely on were replaced ({what}). The exercise must be implemented with numpy, without changing numpy or the grader.",
         "Remove the code that assigns to numpy, builtins or bplib.grading, restart the kernel and run all cells.",

@@ -1,11 +1,31 @@
 """Collects every problem a check finds and shows them the way a teacher would."""
 from __future__ import annotations
 
+import re
+
 from . import messages
 from ._guard import CAPTURED_BUILTINS
 
 _print = CAPTURED_BUILTINS["print"]
 MAX_PROBLEMS_SHOWN = 4
+_DECIMAL = re.compile(r"-?\d+\.\d+")
+
+
+# Fields that can carry what the student's code saw or made of a hidden input: its error
+# message, the shape or value it returned. A submission could encode the hidden inputs in
+# them, so the hidden part's messages show the kind of problem without them.
+_STUDENT_DATA_FIELDS = ("error", "got", "expected")
+
+
+def _without_hidden_data(fields: dict) -> dict:
+    fields = dict(fields)
+    if isinstance(fields.get("case"), str):
+        fields["case"] = _DECIMAL.sub("…", fields["case"])  # "x = 0.731" was drawn from the secret
+    for key in _STUDENT_DATA_FIELDS:
+        if key in fields:
+            text = str(fields[key])
+            fields[key] = text.split(":")[0] if key == "error" else "(not shown for the hidden part)"
+    return fields
 
 
 class CheckFailed(AssertionError):
@@ -27,8 +47,9 @@ class CheckFailed(AssertionError):
 class Report:
     """The outcome of one check: how many cases ran, and each distinct problem found."""
 
-    def __init__(self, name: str) -> None:
+    def __init__(self, name: str, hidden: bool = False) -> None:
         self.name = name
+        self.hidden = hidden  # the judge's hidden part: its inputs must not show in a message
         self.cases = 0
         self.problems: list[tuple[str, dict]] = []
         self.stopped = False  # set when continuing would be meaningless (stub, reference use)
@@ -36,6 +57,8 @@ class Report:
     def fail(self, key: str, **fields) -> None:
         if any(k == key for k, _ in self.problems):
             return  # the same mistake on several inputs is one problem
+        if self.hidden:
+            fields = _without_hidden_data(fields)
         self.problems.append((key, {"name": self.name, **fields}))
 
     def stop(self, key: str, **fields) -> None:

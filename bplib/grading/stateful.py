@@ -14,6 +14,7 @@ import numpy as np
 from ..layers import Parameter
 from .compare import as_checked_array, close, compare
 from .exercise import Case, Exercise, call_student
+from .remote import add_into, assign_into, hand_over
 from .report import Report
 
 
@@ -91,7 +92,7 @@ class LayerExercise(Exercise):
             if np.shape(p.value) != getattr(ref, attr).value.shape:
                 report.fail("wrong_shape", case=f"self.{attr}.value", got=np.shape(p.value), expected=getattr(ref, attr).value.shape)
                 return
-            p.value[...] = getattr(ref, attr).value  # same weights on both sides
+            assign_into(p, "value", getattr(ref, attr).value)  # same weights on both sides
         x = rng.standard_normal((n, d)) * 2
         x[np.abs(x) < 1e-3] = 0.5  # keep clear of kinks
         done = _forward_backward(report, student, ref, x, rng, self.allowed,
@@ -191,7 +192,7 @@ class OptimizerExercise(Exercise):
 
     def _trajectory(self, cls, start, kwargs, report: Report | None = None, case: str = ""):
         """Final parameter values after ``steps`` steps; with a report, run as student code."""
-        params = [Parameter(w) for w in start]
+        params = [hand_over(cls, Parameter(w)) for w in start]
         if report is None:
             opt = cls(params, **kwargs)
             for _ in range(self.steps):
@@ -210,7 +211,7 @@ class OptimizerExercise(Exercise):
                 report.fail("accumulates_across_steps", case=case)
                 return None
             for p in params:
-                p.grad += _optimizer_gradient(p.value)
+                add_into(p, "grad", _optimizer_gradient(p.value))
             if not _call(report, opt.step, case, allowed=self.allowed, nonfinite_key="optimizer_nonfinite")[0]:
                 return None
         return [p.value for p in params]
