@@ -302,7 +302,8 @@ def graded(tmp_path_factory):
     before = _tree_digest(*watched)
 
     start = time.monotonic()
-    failed = autograde([ASSIGNMENT, "--jobs", "2", "--timeout", str(TIMEOUT), "--force"], cwd=course, **quiet)  # early too
+    # Four at once on two cores, the early student among them: load must cost no correct answer a point.
+    failed = autograde([ASSIGNMENT, "--jobs", "4", "--timeout", str(TIMEOUT), "--force"], cwd=course, **quiet)
     batch_seconds = time.monotonic() - start
     after_attacks = _tree_digest(*watched)
     early_again = judge_scores(course, "early-perfect")
@@ -368,6 +369,7 @@ def test_metadata_edits_change_nothing(graded):
 
 
 def test_other_students_grades_are_untouched(graded):
+    """early-perfect, graded alone and again among the attackers four at a time on two cores."""
     assert graded["early"] == graded["early_again"] and sum(graded["early"].values()) > 0
     late = judge_scores(graded["course"], "late-perfect")
     assert late == graded["early"], "a student graded after the attackers still gets full marks"

@@ -95,3 +95,34 @@ def test_stored_executed_without_errors(assignment):
         if cell.cell_type == "code":
             assert cell.execution_count is not None, "store the solutions executed: python3 tasks.py execute"
             assert not [o for o in cell.outputs if o.output_type == "error"], cell.source[:80]
+
+
+@pytest.fixture(scope="module")
+def released_runs(tmp_path_factory):
+    """Each student version, run in a kernel as a student would before writing anything (two
+    at a time: one per core). assignment -> the executed notebook, or the error it raised."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from nbclient import NotebookClient
+
+    def run(assignment):
+        nb = nbformat.read(ROOT / "course" / assignment / f"{assignment}.ipynb", as_version=4)
+        try:
+            NotebookClient(nb, timeout=120, kernel_name="python3", allow_errors=False,
+                           resources={"metadata": {"path": str(tmp_path_factory.mktemp(assignment))}}).execute()
+        except Exception as error:  # reported by the test of that notebook
+            return error
+        return nb
+
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        return dict(zip(ASSIGNMENTS, pool.map(run, ASSIGNMENTS)))
+
+
+@pytest.mark.parametrize("assignment", ASSIGNMENTS)
+def test_released_notebook_runs_for_a_student_who_has_not_started(released_runs, assignment):
+    """Every cell but the check cells (tagged raises-exception) runs on the stubs: the
+    demonstrations get the references through grading.or_reference."""
+    nb = released_runs[assignment]
+    assert not isinstance(nb, Exception), f"{assignment}, student version: {str(nb)[-1500:]}"
+    checks = [c for c in nb.cells if is_check(c)]
+    assert checks and all(any(o.output_type == "error" for o in c.outputs) for c in checks), "every check fails on a stub"

@@ -105,16 +105,20 @@ def test_partial_submission_gets_partial_credit(course, assignment):
 
 
 @pytest.mark.parametrize("assignment", ASSIGNMENTS)
-def test_stubs_run_without_errors_outside_answer_and_check_cells(course, assignment):
-    """The judged run of an empty submission: the notebook's other cells work, except where a
-    demonstration uses a reference *class* of this assignment, which the sandbox lacks (the
-    judge computes reference functions for the cells, but holds no objects for them)."""
+def test_graded_copy_of_a_stub_runs_outside_answer_and_check_cells(course, assignment):
+    """The judged run of an empty submission: the notebook's other cells work as in Jupyter
+    (tests/test_notebooks.py runs the student version itself), except in the notebooks whose
+    exercises are classes. Their demonstrations build the student's unfinished classes there:
+    the sandbox has no reference classes, and the judge holds no objects for the cells."""
+    from bplib.grading import NOTEBOOKS
+
+    has_classes = any(isinstance(e.reference, type) for e in NOTEBOOKS[assignment])
     nb = nbformat.read(course[assignment] / "autograded" / "empty" / assignment / f"{assignment}.ipynb", as_version=4)
     for cell in nb.cells:
         if cell.cell_type != "code" or submissions.is_answer(cell) or submissions.is_check(cell):
             continue
         errors = [o for o in cell.outputs if o.output_type == "error"
-                  and not (o.ename == "ReferenceUnavailable" and re.search(r"\.[A-Z]\w*\.\w+ is an exercise", o.evalue))]
+                  and not (has_classes and o.ename in ("NotImplementedError", "ReferenceUnavailable"))]
         assert not errors, f"{assignment}: cell {cell.source[:60]!r} fails for a student who has not started"
 
 
@@ -158,13 +162,6 @@ def test_release_matches_committed_course(course, assignment):
     assert not stale, f"course/{assignment} differs from what solutions/ generates ({stale}): run `python3 tasks.py release`"
     for notebook in fresh.glob("*.ipynb"):
         assert notebook.read_bytes() == (committed / notebook.name).read_bytes(), "run `python3 tasks.py release`"
-
-
-def test_nbgrader_validate_succeeds_on_every_solution():
-    paths = [str(ROOT / "solutions" / a / f"{a}.ipynb") for a in ASSIGNMENTS]
-    result = nbgrader("validate", *paths, cwd=ROOT)
-    output = result.stdout + result.stderr
-    assert output.count("Success! Your notebook passes all the tests.") == len(paths), output[-3000:]
 
 
 def test_sample_class_is_current(tmp_path):

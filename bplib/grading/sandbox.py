@@ -101,9 +101,9 @@ _GRADING_STANDIN = '''"""Stand-in for bplib.grading inside the grading sandbox.
 The checks run in the judge, outside this process: here a check cell is never run, and the
 setup cell's calls only keep the notebook's behaviour (the seed) the same as in Jupyter.
 """
-import importlib
-
 import numpy as np
+
+from bplib import _unavailable
 
 _REFERENCES = {references!r}
 
@@ -127,20 +127,26 @@ def summary():
 def or_reference(name, student):
     # Jupyter hands a demonstration the reference until the student's version passes its
     # check. Here no check has run yet: a reference function, which the judge computes while
-    # the cells run, keeps the demonstration working; a reference class is not available.
+    # the cells run, keeps the demonstration working; for a class, which the sandbox does not
+    # have, the demonstration gets the student's own.
     target = _REFERENCES.get(name)
     if target is None:
         return student
-    module, qualname = target
-    return getattr(importlib.import_module(module), qualname)
+
+    def reference(*args, **kwargs):
+        return _unavailable.reference(target, {"$args": list(args), "$kwargs": kwargs})
+
+    reference.__name__ = name
+    return reference
 '''
 
 
 def reference_functions(exercises: Iterable[Any]) -> dict[str, Any]:
-    """"module.qualname" -> the reference function, for the ones the judge computes on request."""
+    """"module.qualname" -> the reference function, for the ones the judge computes on request:
+    bplib's, and those that the exercise files define (01's centred_difference)."""
     return {f"{e.reference.__module__}.{e.reference.__qualname__}": e.reference for e in exercises
             if isinstance(getattr(e, "reference", None), types.FunctionType) and "." not in e.reference.__qualname__
-            and e.reference.__module__.startswith("bplib.") and not e.reference.__module__.startswith("bplib.grading")}
+            and e.reference.__module__.startswith("bplib.")}
 
 
 def _reference_locations(exercises: Iterable[Any]) -> dict[str, set[str]]:
@@ -201,8 +207,8 @@ def prepare_library(exercises: Iterable[Any], destination: Path) -> Path:
     target = destination / "bplib"
     shutil.copytree(BPLIB, target, ignore=shutil.ignore_patterns("__pycache__", "grading", "*.pyc"))
     (target / "grading").mkdir()
-    references = {e.name: (e.reference.__module__, e.reference.__qualname__) for e in exercises
-                  if f"{e.reference.__module__}.{e.reference.__qualname__}" in reference_functions([e])}
+    references = {e.name: next(iter(reference_functions([e])), None) for e in exercises}
+    references = {name: target for name, target in references.items() if target}
     (target / "grading" / "__init__.py").write_text(_GRADING_STANDIN.replace("{references!r}", repr(references)))
     (target / "_unavailable.py").write_text(_UNAVAILABLE_MODULE)
     for module, names in _reference_locations(exercises).items():
