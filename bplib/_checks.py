@@ -55,3 +55,22 @@ def require_same_shape(a: np.ndarray, b: np.ndarray, name_a: str, name_b: str) -
             f"{name_b} {b.shape}. Reshape one of them explicitly (for example y.reshape(-1, 1)): "
             "numpy would otherwise broadcast them to a larger array silently."
         )
+
+
+def format_shape(shape: tuple) -> str:
+    """A shape as text, with names for the free sizes: ("N", 3, "H", "W") -> "(N, 3, H, W)"."""
+    return "(" + ", ".join(str(size) for size in shape) + ("," if len(shape) == 1 else "") + ")"
+
+
+def require_shape(x: np.ndarray, expected: tuple, name: str, owner: str) -> None:
+    """Raise ValueError unless ``x`` has the ``expected`` shape, naming it in the message.
+
+    ``expected`` holds an int for each size that must match and a name (a str such as "N") for
+    each size that may be anything, e.g. ``require_shape(x, ("N", 3, "H", "W"), "x", "Conv2d")``
+    accepts any 4-d array with 3 channels and otherwise raises
+    "Conv2d expects x of shape (N, 3, H, W), got (5, 2, 8, 8)".
+    """
+    if x.ndim != len(expected) or any(
+        isinstance(size, (int, np.integer)) and x.shape[axis] != size for axis, size in enumerate(expected)
+    ):
+        raise ValueError(f"{owner} expects {name} of shape {format_shape(expected)}, got {format_shape(x.shape)}")

@@ -6,6 +6,9 @@ forgetting it makes the gradient N times too large.
 
 Three loss objects wrap them for training loops: ``loss = loss_fn(pred, target)`` returns a
 float and remembers its inputs, and ``loss_fn.backward()`` returns d loss / d pred.
+
+Two weight penalties, ``l2_penalty`` and ``l1_penalty``, return the term to add to the loss
+and add its gradient into the weights' ``.grad`` themselves.
 """
 from __future__ import annotations
 
@@ -198,3 +201,87 @@ class SoftmaxCrossEntropy(_Loss):
 
     _value = staticmethod(softmax_cross_entropy)
     _grad = staticmethod(softmax_cross_entropy_grad)
+
+
+# ----------------------------------------------------------------------------- weight penalties
+
+
+def _penalised(params, reg, name: str) -> list:
+    """Validate (params, reg) for a penalty: a list of objects with .value and .grad, and reg >= 0."""
+    if hasattr(params, "value") and hasattr(params, "grad"):
+        params = [params]  # a single Parameter
+    params = list(params)
+    for i, p in enumerate(params):
+        if not (hasattr(p, "value") and hasattr(p, "grad")):
+            raise ValueError(
+                f"{name} expects an iterable of Parameters (e.g. [layer.W for layer in dense_layers]); "
+                f"item {i} is a {type(p).__name__}"
+            )
+    if isinstance(reg, bool) or not isinstance(reg, (int, float, np.integer, np.floating)) or not (np.isfinite(reg) and reg >= 0):
+        raise ValueError(f"{name}: reg must be a finite number >= 0; got {reg!r}")
+    return params
+
+
+def l2_penalty(params, reg: float) -> float:
+    """L2 penalty (weight decay) reg/2 · Σ w² over the weights; adds its gradient reg · w into each ``.grad``.
+
+    Add the value to the loss and call this once per step, after ``model.backward`` and before
+    ``optimizer.step`` (it *adds* to the gradients, so it must come after ``zero_grad``)::
+
+        loss = loss_fn(model(xb), yb) + l2_penalty(weights, reg)
+
+    The factor 1/2 makes the gradient exactly reg · w: the convention of PyTorch's
+    ``weight_decay``, which folds reg · w into the gradient without computing the penalty.
+    ``bplib.optim.SGD(..., weight_decay=reg)`` and ``Adam(..., weight_decay=reg)`` do the same,
+    so use one or the other, not both: that would decay the weights twice as fast. This
+    function also returns the penalty, so that the loss you report is the one minimised.
+
+    Parameters
+    ----------
+    params : iterable of Parameter (or a single Parameter)
+        The weights only, e.g. ``[layer.W for layer in model.layers if isinstance(layer, Dense)]``:
+        penalising biases (or batch norm's gamma and beta) does not reduce overfitting, only
+        shifts the fit. Unlike the optimizers' ``weight_decay``, which applies to every
+        parameter it is given, this lets you choose.
+    reg : float >= 0
+        The strength λ.
+
+    Returns
+    -------
+    float
+        reg/2 · Σ over params of Σ w².
+    """
+    params = _penalised(params, reg, "l2_penalty")
+    total = 0.0
+    for p in params:
+        total += float(np.sum(np.square(p.value, dtype=np.float64)))  # float64: squares of float32 can overflow
+        p.grad += reg * p.value
+    return 0.5 * reg * total
+
+
+def l1_penalty(params, reg: float) -> float:
+    """L1 penalty reg · Σ |w| over the weights; adds its gradient reg · sign(w) into each ``.grad``.
+
+    Used like ``l2_penalty``. Its gradient has the same size reg for every non-zero weight,
+    however small, so it pushes weights all the way to zero (sparse weights), where L2's reg · w
+    only shrinks them. At w = 0, where |w| has no derivative, sign(0) = 0 is used, as PyTorch's
+    ``abs`` backward does. The optimizers have no L1 option; this is the only way here.
+
+    Parameters
+    ----------
+    params : iterable of Parameter (or a single Parameter)
+        The weights only, not the biases (see ``l2_penalty``).
+    reg : float >= 0
+        The strength λ.
+
+    Returns
+    -------
+    float
+        reg · Σ over params of Σ |w|.
+    """
+    params = _penalised(params, reg, "l1_penalty")
+    total = 0.0
+    for p in params:
+        total += float(np.sum(np.abs(p.value), dtype=np.float64))
+        p.grad += reg * np.sign(p.value)
+    return reg * total

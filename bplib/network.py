@@ -5,7 +5,7 @@ from typing import Iterable
 
 import numpy as np
 
-from .layers import Layer, Parameter
+from .layers import Layer, Parameter, _named_parameters
 from .losses import BCEWithLogitsLoss, SoftmaxCrossEntropy
 
 
@@ -34,17 +34,21 @@ class Sequential(Layer):
     def parameters(self) -> list[Parameter]:
         return [p for layer in self.layers for p in layer.parameters()]
 
-    def train(self) -> "Sequential":
-        self.training = True
+    def named_parameters(self) -> list[tuple[str, Parameter]]:
+        """``(name, parameter)`` pairs, each name prefixed with its layer's index: "0.W", "0.b", "2.W"."""
+        return [(f"{i}.{name}", p) for i, layer in enumerate(self.layers) for name, p in _named_parameters(layer)]
+
+    def train(self, mode: bool = True) -> "Sequential":
+        """Put every layer (and the layers inside them) in training mode, or evaluation mode if
+        ``mode`` is False; returns self."""
+        super().train(mode)
         for layer in self.layers:
-            layer.train()
+            layer.train(mode)
         return self
 
     def eval(self) -> "Sequential":
-        self.training = False
-        for layer in self.layers:
-            layer.eval()
-        return self
+        """Put every layer in evaluation mode: ``train(False)``; returns self."""
+        return self.train(False)
 
     def __getitem__(self, i: int) -> Layer:
         return self.layers[i]
@@ -114,6 +118,10 @@ def fit(
         model.backward(loss_fn.backward())
         optimizer.step()
 
+    The steps run in training mode (``model.train()``: dropout drops, batch norm uses batch
+    statistics) and validation in evaluation mode, through ``evaluate``; afterwards the model
+    is back in the mode it had before the call, as with ``evaluate``.
+
     Parameters
     ----------
     model : Layer, e.g. a Sequential
@@ -142,25 +150,55 @@ def fit(
     rng = np.random.default_rng(rng)
     history: dict[str, list[float]] = {"loss": []}
     epochs_bar = tqdm(range(epochs), desc="training", unit="epoch", disable=not progress)
-    for _ in epochs_bar:
-        model.train()
-        total, count, correct = 0.0, 0, 0.0
-        for xb, yb in minibatches(X, y, batch_size, shuffle=True, rng=rng):
-            optimizer.zero_grad()
-            scores = model(xb)
-            loss = loss_fn(scores, yb)
-            model.backward(loss_fn.backward())
-            optimizer.step()
-            total += loss * len(xb)
-            count += len(xb)
+    was_training = model.training
+    try:
+        for _ in epochs_bar:
+            model.train()  # evaluate() below switches to evaluation mode and back
+            total, count, correct = 0.0, 0, 0.0
+            for xb, yb in minibatches(X, y, batch_size, shuffle=True, rng=rng):
+                optimizer.zero_grad()
+                scores = model(xb)
+                loss = loss_fn(scores, yb)
+                model.backward(loss_fn.backward())
+                optimizer.step()
+                total += loss * len(xb)
+                count += len(xb)
+                if _has_accuracy(loss_fn):
+                    correct += accuracy(scores, yb) * len(xb)
+            history["loss"].append(total / count)
             if _has_accuracy(loss_fn):
-                correct += accuracy(scores, yb) * len(xb)
-        history["loss"].append(total / count)
-        if _has_accuracy(loss_fn):
-            history.setdefault("accuracy", []).append(correct / count)
-        if validation is not None:
-            for key, value in evaluate(model, loss_fn, *validation).items():
-                history.setdefault(f"val_{key}", []).append(value)
-        epochs_bar.set_postfix({k: f"{v[-1]:.4f}" for k, v in history.items()})
-    model.train()
+                history.setdefault("accuracy", []).append(correct / count)
+            if validation is not None:
+                for key, value in evaluate(model, loss_fn, *validation).items():
+                    history.setdefault(f"val_{key}", []).append(value)
+            epochs_bar.set_postfix({k: f"{v[-1]:.4f}" for k, v in history.items()})
+    finally:
+        model.train() if was_training else model.eval()  # the mode it came in, as evaluate does
     return history
+
+
+def gradient_norms(model: Layer) -> dict[str, float]:
+    """The L2 norm ‖grad‖ of each parameter's gradient, to spot vanishing or exploding gradients.
+
+    Call it after ``model.backward`` (and before ``optimizer.zero_grad``). In a deep sigmoid
+    network the norms of the first layers are orders of magnitude below the last layers':
+    those layers barely learn. ``bplib.plot.plot_gradient_norms`` draws the result.
+
+    Parameters
+    ----------
+    model : Layer, e.g. a Sequential
+        Anything with ``parameters()``.
+
+    Returns
+    -------
+    dict
+        ``name -> norm`` (a float), in the order of ``model.parameters()``. The names are those
+        of ``model.named_parameters()``: layer index, then the parameter's name ("0.W", "0.b",
+        "2.W"; "1.layer.0.W" inside a Residual at index 1), as PyTorch's ``named_parameters``.
+    """
+    named = _named_parameters(model)
+    names = [name for name, _ in named]
+    if len(set(names)) < len(names):  # a container whose names collide: make them distinct
+        names = [f"{name}[{i}]" for i, name in enumerate(names)]
+    # Summed in float64, as clip_grad_norm does: float32 squares of large gradients can overflow.
+    return {name: float(np.sqrt(np.sum(np.square(p.grad, dtype=np.float64)))) for name, (_, p) in zip(names, named)}
