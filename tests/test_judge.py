@@ -234,3 +234,12 @@ def test_stripped_library_has_no_reference_code(tmp_path):
     assert "_bplib_reference('bplib.activations.sigmoid', locals())" in text
     assert not (library / "bplib" / "grading" / "exercises").exists()
     assert os.access(library / "worker.py", os.R_OK)
+
+
+def test_an_environment_under_tmp_is_not_hidden_by_the_scratch_tmp(tmp_path):
+    """The scratch /tmp is mounted before the environment, so a course cloned under /tmp (as
+    CI does) still finds its Python inside the sandbox."""
+    cmd = sandbox._bwrap_command(tmp_path, sandbox.Limits(), None)
+    tmpfs = cmd.index("--tmpfs")
+    binds = [i for i, arg in enumerate(cmd) if arg == "--ro-bind"]
+    assert cmd[tmpfs + 1] == sandbox.SANDBOX_HOME and tmpfs < min(binds)

@@ -280,7 +280,10 @@ def _parents(path: str) -> list[str]:
 
 
 def _bwrap_command(library: Path, limits: Limits, uid: int | None) -> list[str]:
-    cmd = [_bubblewrap(), *_namespace_flags(), "--ro-bind", "/usr", "/usr"]
+    # The scratch /tmp first: an environment that lives under /tmp (a course cloned there) is
+    # then mounted on top of it, not hidden by it.
+    cmd = [_bubblewrap(), *_namespace_flags(), "--size", str(limits.scratch_bytes), "--perms", "1777",
+           "--tmpfs", SANDBOX_HOME, "--ro-bind", "/usr", "/usr"]
     for link in ("bin", "lib", "lib64", "sbin"):
         path = Path("/") / link
         if path.is_symlink():
@@ -292,7 +295,7 @@ def _bwrap_command(library: Path, limits: Limits, uid: int | None) -> list[str]:
     for folder in _python_dirs():
         cmd += _parents(folder) + ["--ro-bind", folder, folder]
     cmd += _parents(SANDBOX_LIB) + ["--ro-bind", str(library), SANDBOX_LIB, "--proc", "/proc", "--dev", "/dev",
-            "--size", str(limits.scratch_bytes), "--perms", "1777", "--tmpfs", SANDBOX_HOME, "--chdir", SANDBOX_HOME]
+            "--chdir", SANDBOX_HOME]
     if uid is not None:  # as root: the submission gets an unprivileged user of its own
         cmd += ["--", "setpriv", f"--reuid={uid}", f"--regid={uid}", "--clear-groups", "--inh-caps=-all",
                 "--bounding-set=-all", "--no-new-privs"]
