@@ -283,9 +283,9 @@ def graded(tmp_path_factory):
         submissions.write(nb, course / "submitted" / name / ASSIGNMENT / f"{ASSIGNMENT}.ipynb")
 
     submit("early-perfect", submissions.filled(student, solution))
-    flags = [f"--JudgeSubmission.timeout={TIMEOUT}"]
+    flags = [f"--JudgeSubmission.timeout={TIMEOUT}", "--JudgeSubmission.figures=False"]  # figures: see test_pipeline
     quiet = {"capture_output": True}
-    assert autograde([ASSIGNMENT, "--jobs", "1", "--timeout", str(TIMEOUT)], cwd=course, **quiet) == 0
+    assert autograde([ASSIGNMENT, "--jobs", "1", "--timeout", str(TIMEOUT), "--no-figures"], cwd=course, **quiet) == 0
     early = judge_scores(course, "early-perfect")
     for name, nb in crafted.items():
         submit(name, nb)
@@ -303,7 +303,7 @@ def graded(tmp_path_factory):
 
     start = time.monotonic()
     # Four at once on two cores, the early student among them: load must cost no correct answer a point.
-    failed = autograde([ASSIGNMENT, "--jobs", "4", "--timeout", str(TIMEOUT), "--force"], cwd=course, **quiet)
+    failed = autograde([ASSIGNMENT, "--jobs", "4", "--timeout", str(TIMEOUT), "--force", "--no-figures"], cwd=course, **quiet)
     batch_seconds = time.monotonic() - start
     after_attacks = _tree_digest(*watched)
     early_again = judge_scores(course, "early-perfect")

@@ -86,9 +86,10 @@ def autograde(args: list[str], cwd: Path | None = None, **run_options) -> int:
     parser.add_argument("--unsafe", action="store_true", help="grade without a sandbox (see the README)")
     parser.add_argument("--timeout", type=float, help="CPU seconds per cell and per check (default: the course config)")
     parser.add_argument("--force", action="store_true", help="grade again the submissions already graded")
+    parser.add_argument("--no-figures", action="store_true", help="leave the figures out of the graded copies (faster)")
     ns = parser.parse_args(args)
     course = (cwd or Path.cwd()).resolve()
-    judge_options = JudgeOptions(course, ns.timeout, ns.unsafe)
+    judge_options = JudgeOptions(course, ns.timeout, ns.unsafe, figures=not ns.no_figures)
     if judge_options.unsafe:
         from bplib.grading.sandbox import UNSAFE_WARNING
 
@@ -108,13 +109,14 @@ def autograde(args: list[str], cwd: Path | None = None, **run_options) -> int:
     flags = [f"--JudgeSubmission.timeout={judge_options.limits.timeout}"]
     flags += ["--JudgeSubmission.unsafe=True"] if judge_options.unsafe else []
     flags += ["--force"] if ns.force else []
+    flags += [f"--JudgeSubmission.figures={judge_options.limits.figures}"]
     return nbgrader("autograde", ns.assignment, *flags, cwd=course, check=False, **run_options).returncode
 
 
 class JudgeOptions:
     """The course's JudgeSubmission settings (its nbgrader_config.py), with overrides."""
 
-    def __init__(self, course: Path, timeout: float | None, unsafe: bool) -> None:
+    def __init__(self, course: Path, timeout: float | None, unsafe: bool, figures: bool = True) -> None:
         from nbgrader.coursedir import CourseDirectory
         from traitlets.config import Config
         from traitlets.config.loader import PyFileConfigLoader
@@ -129,6 +131,8 @@ class JudgeOptions:
             config.JudgeSubmission.timeout = timeout
         if unsafe:
             config.JudgeSubmission.unsafe = True
+        if not figures:
+            config.JudgeSubmission.figures = False
         settings = JudgeSubmission(config=config)
         self.limits, self.unsafe = settings.limits(), settings.unsafe
         self.coursedir = CourseDirectory(config=config)

@@ -29,10 +29,11 @@ class JudgeSubmission(NbGraderPreprocessor):
 
     timeout = Float(60.0, help="CPU seconds that each cell, and each check, may use.").tag(config=True)
     memory_limit = Integer(3 << 30, help="Bytes of address space for each process of a submission.").tag(config=True)
+    figures = Bool(True, help="Keep the notebook's figures in the graded copy (False grades faster).").tag(config=True)
     unsafe = Bool(False, help="Grade without a sandbox, where none can be made (see UNSAFE_WARNING).").tag(config=True)
 
     def limits(self) -> Limits:
-        return Limits(timeout=self.timeout, memory_bytes=self.memory_limit)
+        return Limits(timeout=self.timeout, memory_bytes=self.memory_limit, figures=self.figures)
 
     def preprocess(self, nb, resources):
         info = resources["nbgrader"]

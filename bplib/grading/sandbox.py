@@ -67,6 +67,7 @@ class Limits:
     cpu_seconds: int = 900  # a whole run of the worker
     file_bytes: int = 64 << 20  # any one file it writes
     scratch_bytes: int = 256 << 20  # its /tmp
+    figures: bool = True  # keep the notebook's figures in the graded copy (rendering costs time)
 
 
 _UNAVAILABLE_MODULE = '''"""Stand-in for bplib's references while an assignment is graded (see bplib.grading.sandbox).
@@ -261,8 +262,8 @@ def _python_dirs() -> list[str]:
     return sorted(d for d in dirs if not any(d != o and d.startswith(o + os.sep) for o in dirs))
 
 
-def _environment() -> dict[str, str]:
-    env = {"PATH": "/usr/bin:/bin", "HOME": SANDBOX_HOME, "TMPDIR": SANDBOX_HOME, "LANG": "C.UTF-8",
+def _environment(limits: Limits) -> dict[str, str]:
+    env = {"BPLIB_JUDGE_FIGURES": "1" if limits.figures else "0", "PATH": "/usr/bin:/bin", "HOME": SANDBOX_HOME, "TMPDIR": SANDBOX_HOME, "LANG": "C.UTF-8",
            "MPLCONFIGDIR": f"{SANDBOX_HOME}/.matplotlib", "OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1",
            "MKL_NUM_THREADS": "1", "PYTHONHASHSEED": "0", "PYTHONDONTWRITEBYTECODE": "1"}
     for name in ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE"):  # needed by some processors' OpenBLAS
@@ -323,13 +324,13 @@ class Worker:
         uid = 2_000_000 + os.getpid() % 1_000_000 if os.geteuid() == 0 else None
         if unsafe:
             self.scratch = tempfile.mkdtemp(prefix="bplib-unsafe-")
-            env = {**_environment(), "HOME": self.scratch, "TMPDIR": self.scratch, "MPLCONFIGDIR": f"{self.scratch}/.mpl"}
+            env = {**_environment(limits), "HOME": self.scratch, "TMPDIR": self.scratch, "MPLCONFIGDIR": f"{self.scratch}/.mpl"}
             cmd, cwd = [sys.executable, "-E", "-s", "-B", str(library / "worker.py")], self.scratch
         else:
             problem = sandbox_problem()
             if problem:
                 raise SandboxUnavailable(problem)
-            env, cmd, cwd = _environment(), _bwrap_command(library, limits, uid), "/"
+            env, cmd, cwd = _environment(limits), _bwrap_command(library, limits, uid), "/"
         self.process = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
                                         env=env, cwd=cwd, preexec_fn=lambda: _set_limits(limits), start_new_session=True)
         channel = wire.Channel(self.process.stdout.fileno(), self.process.stdin.fileno())

@@ -322,7 +322,8 @@ def _judge_layer(worker: Worker, judge_id: int, ref: dict) -> Any:
 def _make_shell():
     import matplotlib
 
-    matplotlib.use("module://matplotlib_inline.backend_inline")
+    figures = os.environ.get("BPLIB_JUDGE_FIGURES", "1") != "0"
+    matplotlib.use("module://matplotlib_inline.backend_inline" if figures else "agg")
     from IPython.core.interactiveshell import InteractiveShell
 
     class Shell(InteractiveShell):
@@ -330,7 +331,12 @@ def _make_shell():
             pass
 
     shell = Shell.instance(colors="NoColor")
-    shell.enable_matplotlib("inline")
+    if figures:
+        shell.enable_matplotlib("inline")
+    else:  # figures are drawn by nobody: show() only closes them
+        import matplotlib.pyplot as plt
+
+        plt.show = lambda *args, **kwargs: plt.close("all")
     shell.showtraceback = lambda *args, **kwargs: None  # errors are reported as data instead
     _result_hook(shell)
     return shell
