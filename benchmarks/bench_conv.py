@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Time Conv2d forward + backward in bplib, and in PyTorch when it is installed.
 
-    python benchmarks/bench_conv.py            full run (about 20 s on 2 cores, with PyTorch)
+    python benchmarks/bench_conv.py            full run (about 50 s on 2 cores, with PyTorch)
     python benchmarks/bench_conv.py --quick    smoke test: fewer steps and repeats
 
 One training step of a single convolution layer: forward, then backward from a fixed random
@@ -12,7 +12,7 @@ upstream gradient, computing d loss / d W, d loss / d b and d loss / d x, for
 
 in float32 and float64. Each configuration runs one warm-up block of steps, then
 ``--repeats`` timed blocks of ``--steps`` steps, and reports the median time per step.
-bplib's blocks and PyTorch's alternate, with a short pause before each, so that a shared
+bplib's blocks and PyTorch's alternate, with a pause before each, so that a shared
 machine's changing load affects both alike (``--sequential``: all of bplib first, then all
 of PyTorch, as bench_mlp.py does).
 
@@ -104,9 +104,10 @@ def time_steps(steps_by_name: dict, steps: int, repeats: int, pause: float) -> d
 
     After one warm-up block each, the blocks alternate between the callables, ``repeats``
     times, with a pause before each block: on a shared machine the load then changes for all
-    of them alike, and the pause lets the worker threads of the previous block (numpy's BLAS
-    and PyTorch both keep theirs busy-waiting for a moment after each call) fall asleep before
-    the next block starts.
+    of them alike, and the pause lets the worker threads of the previous block fall asleep
+    before the next block starts. Both numpy's BLAS and PyTorch keep theirs busy-waiting for a
+    while after each call (OpenBLAS for about 0.1 s): with pauses of 0.05 s, OpenBLAS's
+    spinning threads made PyTorch's step on 32 × 8 × 14 × 14 images about 1.4 times slower.
     """
     def block(step) -> float:
         start = time.perf_counter()
@@ -133,11 +134,13 @@ def main(argv=None) -> None:
     parser.add_argument("--dtypes", nargs="+", default=["float32", "float64"], choices=["float32", "float64"])
     parser.add_argument("--sequential", action="store_true",
                         help="time all of bplib, then all of PyTorch (as bench_mlp.py does) instead of alternating blocks")
+    parser.add_argument("--pause", type=float, default=0.3,
+                        help="seconds of sleep before each timed block (default 0.3; see time_steps)")
     parser.add_argument("--no-torch", action="store_true", help="skip PyTorch even if it is installed")
     args = parser.parse_args(argv)
     steps = args.steps or (10 if args.quick else 50)
     repeats = args.repeats or (3 if args.quick else 11)
-    pause = 0.05
+    pause = args.pause
 
     threads = blas_threads()
     print(f"numpy {np.__version__}, python {platform.python_version()}, {os.cpu_count()} CPUs, "
