@@ -338,9 +338,6 @@ class Remote:
         members = self._info.get("members")
         return {str(m) for m in members} if type(members) is list else set()
 
-    def is_class(self) -> bool:
-        return self._info.get("kind") == "class"
-
     def notebook_globals(self) -> list[str]:
         names = self._connection.request("globals", target=self._ref())
         return [str(n) for n in names] if type(names) is list else []

@@ -32,6 +32,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import time
 import types
 from dataclasses import dataclass
 from pathlib import Path
@@ -337,7 +338,7 @@ class Worker:
         self.connection = Connection(channel, self.cpu_seconds, self.stop)
         self.connection.timeout = limits.timeout
         try:
-            hello = channel.receive(deadline=_deadline(max(60.0, limits.timeout)))
+            hello = channel.receive(deadline=time.monotonic() + max(60.0, limits.timeout))
         except (wire.Closed, TimeoutError) as error:
             self.stop()
             raise WorkerLost(f"the sandbox did not start: {error}") from None
@@ -378,9 +379,3 @@ class Worker:
                 pass
         if self.scratch:
             shutil.rmtree(self.scratch, ignore_errors=True)
-
-
-def _deadline(seconds: float) -> float:
-    import time
-
-    return time.monotonic() + seconds
