@@ -202,3 +202,51 @@ def gradient_norms(model: Layer) -> dict[str, float]:
         names = [f"{name}[{i}]" for i, name in enumerate(names)]
     # Summed in float64, as clip_grad_norm does: float32 squares of large gradients can overflow.
     return {name: float(np.sqrt(np.sum(np.square(p.grad, dtype=np.float64)))) for name, (_, p) in zip(names, named)}
+
+
+class EarlyStopping:
+    """Stop training once the validation loss has not improved for ``patience`` epochs.
+
+    Call ``step`` once per epoch with that epoch's validation loss; it returns True when
+    training should stop. An epoch counts as an improvement only when its loss is below the
+    best so far by more than ``min_delta`` (a tie is no improvement), and every improvement
+    starts the count of bad epochs again. Keep the weights of ``best_epoch``: the later ones
+    have started to overfit. This is the rule of Keras' ``EarlyStopping(patience, min_delta)``.
+
+    Parameters
+    ----------
+    patience : int >= 1
+        How many epochs in a row without improvement end training.
+    min_delta : float >= 0
+        How much lower than the best loss a loss must be to count as an improvement.
+
+    Attributes
+    ----------
+    best_loss : float
+        The lowest validation loss so far (inf before the first step).
+    best_epoch : int
+        Its epoch, counting ``step`` calls from 0 (-1 before the first step).
+    bad_epochs : int
+        Epochs since the last improvement.
+    """
+
+    def __init__(self, patience: int = 5, min_delta: float = 0.0) -> None:
+        if isinstance(patience, bool) or not isinstance(patience, (int, np.integer)) or patience < 1:
+            raise ValueError(f"patience must be an int >= 1 (epochs without improvement); got {patience!r}")
+        if not min_delta >= 0:
+            raise ValueError(f"min_delta must be a number >= 0; got {min_delta!r}")
+        self.patience, self.min_delta = int(patience), float(min_delta)
+        self.best_loss, self.best_epoch, self.bad_epochs = np.inf, -1, 0
+        self._epoch = -1
+
+    def step(self, val_loss: float) -> bool:
+        """Record one epoch's validation loss; True when training should stop."""
+        self._epoch += 1
+        if val_loss < self.best_loss - self.min_delta:
+            self.best_loss, self.best_epoch, self.bad_epochs = float(val_loss), self._epoch, 0
+        else:
+            self.bad_epochs += 1
+        return self.bad_epochs >= self.patience
+
+    def __repr__(self) -> str:
+        return f"EarlyStopping(patience={self.patience}, min_delta={self.min_delta})"

@@ -629,3 +629,43 @@ def test_one_hot_round_trip_property(labels):
 def test_one_hot_rejects_bad_labels(labels, kwargs, match):
     with pytest.raises(ValueError, match=match):
         data.one_hot(labels, **kwargs)
+
+
+# ---- shift_images: augmentation by small shifts ------------------------------------------------
+
+from bplib.data import shift_images  # noqa: E402
+
+_shift = st.integers(-7, 7)
+
+
+@settings(max_examples=60, deadline=None)
+@given(dy=_shift, dx=_shift, seed=st.integers(0, 2**16))
+def test_shift_moves_every_pixel_and_fills_with_zero(dy, dx, seed):
+    images = np.random.default_rng(seed).random((3, 5, 6)) + 1  # no zeros: a 0 means "filled"
+    out = shift_images(images, dy, dx)
+    assert out.shape == images.shape and out.dtype == images.dtype
+    for r in range(5):
+        for c in range(6):
+            source = (r - dy, c - dx)
+            inside = 0 <= source[0] < 5 and 0 <= source[1] < 6
+            expected = images[:, source[0], source[1]] if inside else 0.0
+            np.testing.assert_array_equal(out[:, r, c], expected, err_msg=f"pixel ({r}, {c}) for dy={dy}, dx={dx}")
+
+
+def test_shift_leaves_its_input_alone_and_round_trips_the_interior():
+    images = np.arange(2 * 4 * 4, dtype=np.float64).reshape(2, 4, 4)
+    before = images.copy()
+    back = shift_images(shift_images(images, 1, -1), -1, 1)
+    np.testing.assert_array_equal(images, before)
+    np.testing.assert_array_equal(back[:, :3, 1:], images[:, :3, 1:])  # what never left the frame
+    assert shift_images(images.astype(np.float32), 1, 1).dtype == np.float32
+
+
+@pytest.mark.parametrize("images, dy, dx, expected", [
+    (np.zeros((2, 64)), 1, 0, r"\(N, H, W\)"),
+    (np.zeros((2, 8, 8)), 1.5, 0, "dy must be an int"),
+    (np.zeros((2, 8, 8)), 0, True, "dx must be an int"),
+])
+def test_shift_refuses_what_it_cannot_shift(images, dy, dx, expected):
+    with pytest.raises(ValueError, match=expected):
+        shift_images(images, dy, dx)

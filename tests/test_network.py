@@ -63,3 +63,35 @@ def test_evaluate_restores_training_mode(rng):
 def test_accuracy_binary_and_multiclass():
     assert accuracy(np.array([[2.0, 1.0], [0.0, 3.0]]), np.array([0, 0])) == 0.5
     assert accuracy(np.array([[-1.0], [2.0], [0.5]]), np.array([0, 1, 0])) == pytest.approx(2 / 3)
+
+
+# ---- EarlyStopping ---------------------------------------------------------------------------
+
+from bplib.network import EarlyStopping  # noqa: E402
+
+
+def test_early_stopping_counts_epochs_without_improvement_from_the_best():
+    stopper = EarlyStopping(patience=2)
+    losses = [1.0, 0.8, 0.8, 0.85, 0.7, 0.75, 0.72]
+    decisions = [stopper.step(v) for v in losses]
+    # 0.8 ties the best (no improvement), 0.85 is worse: stop after two; 0.7 restarts the count.
+    assert decisions == [False, False, False, True, False, False, True]
+    assert (stopper.best_epoch, stopper.best_loss, stopper.bad_epochs) == (4, 0.7, 2)
+
+
+def test_early_stopping_min_delta_and_fresh_state():
+    stopper = EarlyStopping(patience=1, min_delta=0.05)
+    assert (stopper.best_loss, stopper.best_epoch) == (np.inf, -1)
+    assert stopper.step(1.0) is False
+    assert stopper.step(0.97) is True  # lower, but by less than min_delta
+    assert stopper.best_epoch == 0
+
+
+@pytest.mark.parametrize("kwargs, expected", [
+    ({"patience": 0}, "patience must be an int >= 1"),
+    ({"patience": 2.5}, "patience must be an int >= 1"),
+    ({"min_delta": -0.1}, "min_delta must be a number >= 0"),
+])
+def test_early_stopping_refuses_bad_settings(kwargs, expected):
+    with pytest.raises(ValueError, match=expected):
+        EarlyStopping(**kwargs)

@@ -7,6 +7,7 @@
 - ``mnist``          :func:`load_mnist`, downloaded once and checked by SHA-256
 - ``batches``        :func:`minibatches`, :func:`train_test_split`
 - ``preprocessing``  :func:`standardize`, :func:`one_hot`
+- ``augment``        :func:`shift_images`, for data augmentation
 
 Everything is importable from ``bplib.data`` itself.
 
@@ -15,6 +16,7 @@ Randomness: every random function takes ``seed`` (an int, default 0) and/or ``rn
 call reproducible; pass one Generator through a whole experiment when successive calls
 should differ (for example a new minibatch order in every epoch).
 """
+from .augment import shift_images
 from .batches import minibatches, train_test_split
 from .digits import load_digits
 from .idx import read_idx
@@ -35,6 +37,7 @@ __all__ = [
     "train_test_split",
     "standardize",
     "one_hot",
+    "shift_images",
     "ChecksumError",
     "MNIST_MIRRORS",
     "MNIST_SHA256",
