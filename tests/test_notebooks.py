@@ -98,12 +98,23 @@ def test_stored_executed_without_errors(assignment):
 
 
 @pytest.fixture(scope="module")
-def released_runs(tmp_path_factory):
+def monkeypatch_module():
+    with pytest.MonkeyPatch.context() as patch:
+        yield patch
+
+
+@pytest.fixture(scope="module")
+def released_runs(tmp_path_factory, monkeypatch_module):
     """Each student version, run in a kernel as a student would before writing anything (two
-    at a time: one per core). assignment -> the executed notebook, or the error it raised."""
+    at a time: one per core). assignment -> the executed notebook, or the error it raised.
+
+    The figures are drawn but not rendered to images (Agg, no inline PNGs): that is a third
+    of the time, and nbval renders every one of them in the solution notebooks."""
     from concurrent.futures import ThreadPoolExecutor
 
     from nbclient import NotebookClient
+
+    monkeypatch_module.setenv("MPLBACKEND", "agg")
 
     def run(assignment):
         nb = nbformat.read(ROOT / "course" / assignment / f"{assignment}.ipynb", as_version=4)

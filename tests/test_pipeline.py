@@ -11,7 +11,6 @@ import filecmp
 import os
 import re
 import shutil
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import nbformat
@@ -58,16 +57,6 @@ def _grade(root: Path, assignment: str) -> None:
     nbgrader("generate_feedback", assignment, cwd=root, check=False)
 
 
-@pytest.fixture(scope="session")
-def course(tmp_path_factory):
-    """Every assignment graded in a scratch course of its own (its own gradebook, so that two
-    can be graded at once on two cores). Returns assignment -> course root."""
-    roots = {a: tmp_path_factory.mktemp(a) for a in ASSIGNMENTS}
-    with ThreadPoolExecutor(max_workers=2) as pool:
-        list(pool.map(_grade, roots.values(), roots.keys()))
-    return roots
-
-
 def gradebook(root):
     from nbgrader.api import Gradebook
 
@@ -88,42 +77,6 @@ def scores(roots, assignment, student):
         return sub.score, sub.max_score, cells
 
 
-@pytest.mark.parametrize("assignment", ASSIGNMENTS)
-def test_solutions_score_full_marks(course, assignment):
-    score, max_score, cells = scores(course, assignment, "perfect")
-    assert max_score > 0 and score == max_score, cells
-
-
-@pytest.mark.parametrize("assignment", ASSIGNMENTS)
-def test_stubs_score_zero(course, assignment):
-    score, max_score, _ = scores(course, assignment, "empty")
-    assert score == 0 and max_score > 0
-
-
-@pytest.mark.parametrize("assignment", ASSIGNMENTS)
-def test_partial_submission_gets_partial_credit(course, assignment):
-    score, max_score, _ = scores(course, assignment, "partial")
-    assert 0 < score < max_score
-
-
-@pytest.mark.parametrize("assignment", ASSIGNMENTS)
-def test_graded_copy_of_a_stub_runs_outside_answer_and_check_cells(course, assignment):
-    """The judged run of an empty submission: the notebook's other cells work as in Jupyter
-    (tests/test_notebooks.py runs the student version itself), except in the notebooks whose
-    exercises are classes. Their demonstrations build the student's unfinished classes there:
-    the sandbox has no reference classes, and the judge holds no objects for the cells."""
-    from bplib.grading import NOTEBOOKS
-
-    if any(isinstance(e.reference, type) for e in NOTEBOOKS[assignment]):
-        pytest.skip("its demonstrations build the student's classes: for a stub they fail, and what follows them")
-    nb = nbformat.read(course[assignment] / "autograded" / "empty" / assignment / f"{assignment}.ipynb", as_version=4)
-    for cell in nb.cells:
-        if cell.cell_type != "code" or submissions.is_answer(cell) or submissions.is_check(cell):
-            continue
-        errors = [o for o in cell.outputs if o.output_type == "error"]
-        assert not errors, f"{assignment}: cell {cell.source[:60]!r} fails for a student who has not started"
-
-
 def _hidden_test_lines(assignment):
     nb = nbformat.read(ROOT / "solutions" / assignment / f"{assignment}.ipynb", as_version=4)
     lines = []
@@ -139,31 +92,81 @@ def _hidden_test_lines(assignment):
     return lines
 
 
-@pytest.mark.parametrize("assignment", ASSIGNMENTS)
-def test_feedback_never_shows_hidden_tests(course, assignment):
-    import html
 
-    hidden = _hidden_test_lines(assignment)
-    assert hidden, "every assignment has hidden tests"
-    pages = list((course[assignment] / "feedback").glob(f"*/{assignment}/*.html"))
-    assert len(pages) >= 3
-    for page in pages:
-        text = html.unescape(re.sub(r"<[^>]+>", "", page.read_text()))
-        assert "Score" in text
-        for line in hidden:
-            assert line not in text, f"{page.name} of {page.parent.parent.name} shows a hidden test: {line}"
+class GradedAssignment:
+    """The tests of one assignment, on its own scratch course (own gradebook), graded once for
+    the class. pytest-xdist hands each assignment's class to one worker (--dist loadscope),
+    so the two workers grade two assignments at once, beside the other slow tests."""
+
+    graded: str  # the assignment (not named `assignment`, which is the fixture below)
+
+    @pytest.fixture(scope="class")
+    @classmethod
+    def course(cls, tmp_path_factory):
+        """assignment -> the root of its scratch course, where it was graded."""
+        root = tmp_path_factory.mktemp(cls.graded)
+        _grade(root, cls.graded)
+        return {cls.graded: root}
+
+    @pytest.fixture
+    def assignment(self):
+        return self.graded
+
+    def test_solutions_score_full_marks(self, course, assignment):
+        score, max_score, cells = scores(course, assignment, "perfect")
+        assert max_score > 0 and score == max_score, cells
 
 
-@pytest.mark.parametrize("assignment", ASSIGNMENTS)
-def test_release_matches_committed_course(course, assignment):
-    """course/ is exactly what nbgrader generates from solutions/ (the fixture released it)."""
-    fresh, committed = course[assignment] / "course" / assignment, ROOT / "course" / assignment
-    assert committed.exists(), f"course/{assignment} is missing: run `python3 tasks.py release`"
-    comparison = filecmp.dircmp(fresh, committed)
-    stale = comparison.diff_files + comparison.left_only + comparison.right_only
-    assert not stale, f"course/{assignment} differs from what solutions/ generates ({stale}): run `python3 tasks.py release`"
-    for notebook in fresh.glob("*.ipynb"):
-        assert notebook.read_bytes() == (committed / notebook.name).read_bytes(), "run `python3 tasks.py release`"
+    def test_stubs_score_zero(self, course, assignment):
+        score, max_score, _ = scores(course, assignment, "empty")
+        assert score == 0 and max_score > 0
+
+
+    def test_partial_submission_gets_partial_credit(self, course, assignment):
+        score, max_score, _ = scores(course, assignment, "partial")
+        assert 0 < score < max_score
+
+
+    def test_graded_copy_of_a_stub_runs_outside_answer_and_check_cells(self, course, assignment):
+        """The judged run of an empty submission: the notebook's other cells work as in Jupyter
+        (tests/test_notebooks.py runs the student version itself), except in the notebooks whose
+        exercises are classes. Their demonstrations build the student's unfinished classes there:
+        the sandbox has no reference classes, and the judge holds no objects for the cells."""
+        from bplib.grading import NOTEBOOKS
+
+        if any(isinstance(e.reference, type) for e in NOTEBOOKS[assignment]):
+            pytest.skip("its demonstrations build the student's classes: for a stub they fail, and what follows them")
+        nb = nbformat.read(course[assignment] / "autograded" / "empty" / assignment / f"{assignment}.ipynb", as_version=4)
+        for cell in nb.cells:
+            if cell.cell_type != "code" or submissions.is_answer(cell) or submissions.is_check(cell):
+                continue
+            errors = [o for o in cell.outputs if o.output_type == "error"]
+            assert not errors, f"{assignment}: cell {cell.source[:60]!r} fails for a student who has not started"
+
+
+    def test_feedback_never_shows_hidden_tests(self, course, assignment):
+        import html
+
+        hidden = _hidden_test_lines(assignment)
+        assert hidden, "every assignment has hidden tests"
+        pages = list((course[assignment] / "feedback").glob(f"*/{assignment}/*.html"))
+        assert len(pages) >= 3
+        for page in pages:
+            text = html.unescape(re.sub(r"<[^>]+>", "", page.read_text()))
+            assert "Score" in text
+            for line in hidden:
+                assert line not in text, f"{page.name} of {page.parent.parent.name} shows a hidden test: {line}"
+
+
+    def test_release_matches_committed_course(self, course, assignment):
+        """course/ is exactly what nbgrader generates from solutions/ (the fixture released it)."""
+        fresh, committed = course[assignment] / "course" / assignment, ROOT / "course" / assignment
+        assert committed.exists(), f"course/{assignment} is missing: run `python3 tasks.py release`"
+        comparison = filecmp.dircmp(fresh, committed)
+        stale = comparison.diff_files + comparison.left_only + comparison.right_only
+        assert not stale, f"course/{assignment} differs from what solutions/ generates ({stale}): run `python3 tasks.py release`"
+        for notebook in fresh.glob("*.ipynb"):
+            assert notebook.read_bytes() == (committed / notebook.name).read_bytes(), "run `python3 tasks.py release`"
 
 
 def test_sample_class_is_current(tmp_path):
@@ -173,4 +176,9 @@ def test_sample_class_is_current(tmp_path):
         shipped = ROOT / "samples" / "submitted" / student / SAMPLE_ASSIGNMENT / f"{SAMPLE_ASSIGNMENT}.ipynb"
         fresh = tmp_path / f"{student}.ipynb"
         submissions.write(nb, fresh)
-        assert shipped.read_bytes() == fresh.read_bytes(), f"rerun `python3 tools/course.py sample-class`"
+        assert shipped.read_bytes() == fresh.read_bytes(), "rerun `python3 tools/course.py sample-class`"
+
+
+for _assignment in ASSIGNMENTS:  # TestGraded01, TestGraded02, ...: one class per assignment
+    _name = f"TestGraded{_assignment.split('-')[0]}"
+    globals()[_name] = type(_name, (GradedAssignment,), {"graded": _assignment, "__doc__": f"The pipeline on {_assignment}."})
