@@ -201,7 +201,8 @@ def test_failure_renders_without_traceback():
 
 def test_every_catalog_entry_renders():
     fields = dict(name="f", case="c", error="e", where="w", kind="k", got="g", expected="x", N=5, arg="a",
-                  global_name="X", path="p", what="w", why="y", attr="W", when="t", hint="h", other="o")
+                  global_name="X", path="p", what="w", why="y", attr="W", when="t", hint="h", other="o",
+                  start="ones", d=3)
     for key in messages.CATALOG:
         assert "Try:" in messages.render(key, **fields)
 
@@ -326,3 +327,142 @@ def test_summary_and_or_reference(capsys):
 def test_unknown_notebook():
     with pytest.raises(ValueError, match="unknown notebook"):
         grading.start("99-nope")
+
+
+def test_softmax_shifted_by_the_global_maximum_is_named():
+    def global_shift(x, axis=-1):
+        e = np.exp(x - np.max(x))
+        return e / np.sum(e, axis=axis, keepdims=True)
+
+    def global_shift_loss(z, y):
+        s = z - np.max(z)
+        log_p = s - np.log(np.sum(np.exp(s), axis=1, keepdims=True))
+        return float(-np.mean(log_p[np.arange(len(y)), y]))
+
+    grading.start("02-activation-functions")
+    assert "of the whole array, not of each row" in failure("softmax", global_shift)
+    grading.start("03-loss-functions")
+    assert "of the whole array, not of each row" in failure("softmax_cross_entropy", global_shift_loss)
+
+
+def _two_layer_backward(relu_mask):
+    def two_layer_backward(x, y, W1, b1, W2, b2):
+        h_pre = x @ W1 + b1
+        h = np.maximum(h_pre, 0)
+        dscores = softmax(h @ W2 + b2)
+        dscores[np.arange(len(y)), y] -= 1
+        dscores /= len(y)
+        dh = (dscores @ W2.T) * relu_mask(h_pre)
+        return x.T @ dh, dh.sum(axis=0), h.T @ dscores, dscores.sum(axis=0)
+    return two_layer_backward
+
+
+def test_relu_mask_at_zero_fails_in_the_two_layer_backward():
+    grading.start("07-gradient-checking-and-debugging")
+    assert "Use x > 0, not x >= 0" in failure("two_layer_backward", _two_layer_backward(lambda h_pre: h_pre >= 0))
+    assert passes("two_layer_backward", _two_layer_backward(lambda h_pre: h_pre > 0))
+
+
+def test_a_check_that_runs_a_failing_exercise_says_so_first():
+    def logistic_grad(X, y, w, b):  # wrong: forgets the mean over the batch
+        error = 1 / (1 + np.exp(-(X @ w + b))) - y
+        return X.T @ error, float(np.sum(error))
+
+    def train_logistic(X, y, lr=0.1, epochs=100):  # right, but runs the wrong gradient
+        w, b = np.zeros(X.shape[1]), 0.0
+        for _ in range(epochs):
+            dw, db = logistic_grad(X, y, w, b)
+            w, b = w - lr * dw, b - lr * db
+        return w, b
+
+    grading.start("05-logistic-regression")
+    failure("logistic_grad", logistic_grad)
+    text = failure("train_logistic", train_logistic)
+    assert text.splitlines()[1].strip().startswith("1. train_logistic runs your logistic_grad, which fails its own check"), text
+
+
+def test_observations_are_stated_where_the_cause_is_not_known():
+    grading.start("01-derivatives-and-the-chain-rule")
+    text = failure("mul_backward", lambda a, b, dout: (dout * b, dout * b))  # (da, da): not a swap
+    assert "swapped" not in text
+    grading.start("08-training-on-real-data")
+    text = failure("accuracy", lambda s, y: float(np.mean(np.argmax(s, axis=1) == y)) / 2)
+    assert "(ŷ - y)" not in text and "factor 2" not in text
+    grading.start("07-gradient-checking-and-debugging")
+    text = failure("rel_error", lambda a, b: float(np.max(np.abs(a - b) / np.maximum(np.abs(a), 1e-8))))
+    assert "max(|a|, |b|) as the denominator" not in text
+
+
+# ---- the diagnosis table: each typical wrong answer and the hint key it must get -----------------
+# (notebooks 10 and 11: tests/test_grading_deep.py). A new exercise adds its rows here.
+
+def _hint_keys(name, fn, hidden=False):
+    from bplib.grading.report import Report
+
+    report = Report(name)
+    grading.EXERCISES[name].run(fn, report, grading._rng(name, hidden), hidden)
+    return [key for key, _ in report.problems], report.text()
+
+
+def _expected_numbers(name):
+    """The reference's visible results, as a check would have to print them to give them away."""
+    exercise = grading.EXERCISES[name]
+    numbers = set()
+    for case in exercise.cases(grading._rng(name, False), False):
+        if case.raises:
+            continue
+        with np.errstate(all="ignore"):
+            result = exercise.reference(*case.args, **case.kwargs)
+        for value in np.ravel(np.asarray(result if not isinstance(result, tuple) else np.concatenate([np.ravel(r) for r in result]), dtype=float)):
+            text = f"{value:.4g}"
+            if np.isfinite(value) and len(text.lstrip("-")) >= 5:  # 0.1234, 12.34: not a shape or a count
+                numbers.add(text)
+    return numbers
+
+
+def _tanh(x):
+    return np.tanh(x)
+
+
+DIAGNOSES = [
+    ("02-activation-functions", "tanh_grad", lambda x: 1 - np.tanh(x), "tanh_grad_without_square"),
+    ("02-activation-functions", "tanh_grad", lambda x: 1 - np.asarray(x) ** 2, "derivative_of_the_input"),
+    ("02-activation-functions", "sigmoid_grad", lambda x: np.asarray(x) * (1 - np.asarray(x)), "derivative_of_the_input"),
+    ("02-activation-functions", "leaky_relu", lambda x, alpha=0.01: np.where(x > 0, alpha * x, x), "leaky_slope_on_positive_side"),
+    ("02-activation-functions", "leaky_relu_grad", lambda x, alpha=0.01: np.where(x > 0, alpha, 1.0).astype(np.asarray(x).dtype),
+     "leaky_slope_on_positive_side"),
+    ("02-activation-functions", "leaky_relu", lambda x, alpha=0.01: np.where(x > 0, x, 0.01 * x), "ignores_alpha"),
+    ("02-activation-functions", "relu_grad", lambda x: (x >= 0).astype(x.dtype), "relu_grad_at_zero"),
+    ("02-activation-functions", "softmax", lambda x, axis=-1: np.exp(x - np.max(x)) / np.sum(np.exp(x - np.max(x)), axis=axis, keepdims=True),
+     "softmax_global_max"),
+    ("03-loss-functions", "binary_cross_entropy", lambda p, t: float(-np.mean(t * np.log(p) + (1 - t) * np.log(p))), "bce_log_p_twice"),
+    ("03-loss-functions", "mse_grad", lambda p, t: mse_grad(p, t) * p.size / len(p), "mean_over_rows_only"),
+    ("01-derivatives-and-the-chain-rule", "centred_difference", lambda f, x, h=1e-5: (f(x + 1e-5) - f(x - 1e-5)) / 2e-5, "ignores_h"),
+    ("01-derivatives-and-the-chain-rule", "mul_backward", lambda a, b, dout: (dout * a, dout * b), "local_grad_swapped"),
+]
+
+
+@pytest.mark.parametrize("notebook, name, fn, key", DIAGNOSES, ids=[f"{n}-{k}" for _, n, _, k in DIAGNOSES])
+def test_each_diagnosis_names_its_mistake_and_no_expected_value(notebook, name, fn, key):
+    grading.start(notebook)
+    keys, text = _hint_keys(name, fn)
+    assert keys[:1] == [key], f"{name}: expected {key!r} first, got {keys}"
+    leaked = [n for n in _expected_numbers(name) if n in text]
+    assert not leaked, f"{name}'s message shows expected values {leaked}:\n{text}"
+    hidden_keys, _ = _hint_keys(name, fn, hidden=True)
+    assert hidden_keys, f"{name}: the wrong answer {key!r} passes the hidden part"
+
+
+def test_every_cited_misconception_is_in_the_students_catalog():
+    import re
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parent.parent
+    catalog = (root / "course" / "misconceptions.md").read_text()
+    listed = {int(n) for n in re.findall(r"^## (\d+)\. ", catalog, re.M)}
+    assert listed == set(range(1, max(listed) + 1)), "the catalog numbers its entries 1, 2, 3, ... without gaps"
+    texts = [hint.problem + hint.try_next for hint in messages.CATALOG.values()]
+    texts += [p.read_text() for p in (root / "solutions").glob("*/*.ipynb")]
+    cited = {int(n) for text in texts for n in re.findall(r"[Mm]isconceptions? (\d+)", text)}
+    assert cited and cited <= listed, f"cited but not in course/misconceptions.md: {sorted(cited - listed)}"
+    assert "misconceptions.md" in (root / "course" / "00-welcome.ipynb").read_text()

@@ -107,6 +107,15 @@ class ReLUWithoutMask(Layer):
         return dout
 
 
+class ReLUMaskAtZero(Layer):
+    def forward(self, x):
+        self.x = x
+        return np.maximum(x, 0)
+
+    def backward(self, dout):
+        return dout * (self.x >= 0)  # slope 1 at exactly 0: PyTorch and the course take 0
+
+
 @pytest.fixture(autouse=True)
 def session():
     grading.start("06-backprop-in-a-network")
@@ -124,6 +133,7 @@ def test_correct_layers_pass_with_handed_out_base_classes():
     ("Dense", DenseBiasSummedOverEverything, "sum of the whole upstream gradient"),
     ("Sigmoid", NaiveSigmoid, "1 / (1 + np.exp(-x))"),
     ("ReLU", ReLUWithoutMask, "passes through unchanged"),
+    ("ReLU", ReLUMaskAtZero, "Use x > 0, not x >= 0"),
 ])
 def test_layer_mistakes_are_named(name, cls, expected):
     assert expected in failure(name, cls)
@@ -201,6 +211,41 @@ class AdamNoZeroGrad(Adam):
         pass
 
 
+class SGD(Optimizer):
+    def __init__(self, params, lr, momentum=0.0, nesterov=False):
+        super().__init__(params)
+        self.lr, self.momentum, self.nesterov = lr, momentum, nesterov
+        self.b = [np.zeros_like(p.value) for p in self.params]
+
+    def step(self):
+        for p, b in zip(self.params, self.b):
+            g = p.grad
+            if self.momentum:
+                b[...] = self.momentum * b + g
+                g = g + self.momentum * b if self.nesterov else b
+            p.value -= self.lr * g
+
+
+class SGDLrInsideVelocity(SGD):
+    """The same numbers as torch.optim.SGD while lr stays put."""
+
+    def step(self):
+        for p, b in zip(self.params, self.b):
+            g = self.lr * p.grad
+            if self.momentum:
+                b[...] = self.momentum * b + g
+                g = g + self.momentum * b if self.nesterov else b
+            p.value -= g
+
+
+def test_sgd_with_lr_inside_the_velocity_fails_once_lr_changes():
+    grading.start("09-optimizers")
+    assert passes("SGD", SGD)
+    assert "lr folded into it" in failure("SGD", SGDLrInsideVelocity)
+    with pytest.raises(CheckFailed):
+        grading.check("SGD", SGDLrInsideVelocity, hidden=True)
+
+
 def test_optimizers():
     grading.start("09-optimizers")
     assert passes("Adam", Adam)
@@ -216,6 +261,17 @@ def minibatches(X, y, batch_size, rng):
     for start in range(0, len(X), batch_size):
         idx = order[start:start + batch_size]
         yield X[idx], y[idx]
+
+
+def minibatches_shuffled_inside_blocks(X, y, batch_size, rng):
+    for start in range(0, len(X), batch_size):
+        idx = start + rng.permutation(min(batch_size, len(X) - start))
+        yield X[idx], y[idx]
+
+
+def test_minibatches_shuffled_only_inside_fixed_blocks_fail():
+    grading.start("04-gradient-descent")
+    assert "only the order inside fixed blocks" in failure("minibatches", minibatches_shuffled_inside_blocks)
 
 
 def test_minibatches():
@@ -254,9 +310,9 @@ def test_trained_model_goal():
         from bplib.grading.exercises.digits import held_out_digits
         stored.setdefault("y", held_out_digits()[1])
         return stored["y"]
-    grading.check("predict_digits", memorised)
-    with pytest.raises(CheckFailed, match="depends on the other digits in X, or ignores X"):
-        grading.check("predict_digits", memorised, hidden=True)
+    for hidden in (False, True):  # the visible part shuffles the digits too
+        with pytest.raises(CheckFailed, match="depends on the other digits in X, or ignores X"):
+            grading.check("predict_digits", memorised, hidden=hidden)
 
 
 def test_model_standardising_with_its_own_statistics_is_caught():
@@ -277,6 +333,70 @@ def test_model_standardising_with_its_own_statistics_is_caught():
     own_statistics = lambda X: model((X - X.mean(0)) / (X.std(0) + 1e-8)).argmax(axis=1)  # noqa: E731
     assert passes("predict_digits", right)
     assert "returned scores of shape (450, 10)" in failure("predict_digits", lambda X: model((X - mean) / std))
-    grading.check("predict_digits", own_statistics)  # the full held-out set hides the mistake...
-    with pytest.raises(CheckFailed, match="mean and std saved from"):  # ...other selections do not
-        grading.check("predict_digits", own_statistics, hidden=True)
+    # The full held-out set hides the mistake; the other selections, in both parts, do not.
+    for hidden in (False, True):
+        with pytest.raises(CheckFailed, match="mean and std saved from"):
+            grading.check("predict_digits", own_statistics, hidden=hidden)
+
+
+class DenseMutatesItsCache(Dense):
+    def backward(self, dout):
+        dx = super().backward(dout)
+        self.x *= 2  # the next backward pass reads a changed cache
+        return dx
+
+
+def test_a_mutated_cache_is_not_called_assignment():
+    text = failure("Dense", DenseMutatesItsCache)
+    assert "added a different gradient" in text and "replaced the gradient" not in text
+
+
+class DenseWithoutBiasGradient(Dense):
+    def backward(self, dout):
+        self.W.grad += self.x.T @ dout
+        return dout @ self.W.value.T
+
+
+class AdamCorrectionStored(Adam):
+    def step(self):
+        self.t += 1
+        b1, b2 = self.betas
+        for p, m, v in zip(self.params, self.m, self.v):
+            m[...] = (b1 * m + (1 - b1) * p.grad) / (1 - b1**self.t)
+            v[...] = (b2 * v + (1 - b2) * p.grad**2) / (1 - b2**self.t)
+            p.value -= self.lr * m / (np.sqrt(v) + self.eps)
+
+
+class AdamStepPerParameter(Adam):
+    def step(self):
+        b1, b2 = self.betas
+        for p, m, v in zip(self.params, self.m, self.v):
+            self.t += 1
+            m[...] = b1 * m + (1 - b1) * p.grad
+            v[...] = b2 * v + (1 - b2) * p.grad**2
+            p.value -= self.lr * (m / (1 - b1**self.t)) / (np.sqrt(v / (1 - b2**self.t)) + self.eps)
+
+
+def test_forgotten_bias_gradient_and_adam_bookkeeping_are_named():
+    assert "never added the bias gradient" in failure("Dense", DenseWithoutBiasGradient)
+    grading.start("09-optimizers")
+    assert "stored back into m and v" in failure("Adam", AdamCorrectionStored)
+    assert "once per parameter" in failure("Adam", AdamStepPerParameter)
+
+
+class DenseWithoutTranspose(Dense):
+    def backward(self, dout):
+        super().backward(dout)
+        return dout @ self.W.value  # W, not W.T
+
+
+class SequentialForwardOrder(Sequential):
+    def backward(self, dout):
+        for layer in self.layers:  # forward order
+            dout = layer.backward(dout)
+        return dout
+
+
+def test_shape_errors_name_the_product_or_the_order():
+    assert "inner dimensions differ" in failure("Dense", DenseWithoutTranspose)
+    assert "reversed(self.layers)" in failure("Sequential", SequentialForwardOrder)

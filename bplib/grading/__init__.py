@@ -19,7 +19,7 @@ from typing import Any, Callable
 import numpy as np
 
 from . import _guard
-from .exercise import ANY_BPLIB, Case, Exercise, FunctionExercise
+from .exercise import ANY_BPLIB, Case, Exercise, FunctionExercise, note_failing_dependencies
 from .exercises import EXERCISES, NOTEBOOKS
 from .report import CheckFailed, Report
 
@@ -126,6 +126,7 @@ def check(name: str, student: Any = _NOT_DEFINED, hidden: bool = False) -> None:
                 exercise.run(student, report, _rng(name, hidden), hidden)
             except Exception as error:  # an object too far from the skeleton for the check to drive
                 report.stop("could_not_check", error=f"{type(error).__name__}: {error}")
+    note_failing_dependencies(report, exercise, _SESSION.results)
     if not (hidden and _SESSION.results.get(name) is False):
         _SESSION.results[name] = report.passed
     report.finish(quiet=hidden)

@@ -66,10 +66,16 @@ def _constant_ratio(got: np.ndarray, expected: np.ndarray) -> float | None:
     return None
 
 
-def diagnose_values(report: Report, got: np.ndarray, expected: np.ndarray, case: str, batch: int | None) -> None:
-    """Name the pattern of a wrong result: a ratio of N, 1/N, 2, 1/2 or -1, or all zeros."""
+def diagnose_values(report: Report, got: np.ndarray, expected: np.ndarray, case: str, batch: int | None,
+                    ratios: bool = True) -> None:
+    """Name the pattern of a wrong result: a ratio of N, 1/N, 2, 1/2 or -1, or all zeros.
+
+    ``ratios=False`` where a factor means no known mistake (an accuracy): the message then
+    says only that every entry is off by one factor."""
     ratio = _constant_ratio(got, expected)
-    if ratio is not None and abs(ratio - 1) > 1e-6:
+    if ratio is not None and abs(ratio - 1) > 1e-6 and not ratios:
+        report.fail("constant_ratio" if got.size > 1 else "wrong_values", case=case)
+    elif ratio is not None and abs(ratio - 1) > 1e-6:
         for value, key in _RATIO_KEYS + (((batch, "ratio_N"), (1 / batch, "ratio_inv_N")) if batch and batch > 2 else ()):
             if abs(ratio - value) <= 1e-6 * abs(value):
                 report.fail(key, case=case, N=batch)
@@ -94,6 +100,7 @@ def compare(
     atol: float = 1e-9,
     nonfinite_key: str = "overflow",
     variants: dict[str, np.ndarray] | None = None,
+    ratios: bool = True,
 ) -> bool:
     """Check ``value`` against ``expected``; on a mismatch, record the most specific hint.
 
@@ -124,5 +131,5 @@ def compare(
         if close(got, wrong, rtol, atol):
             report.fail(key, case=case)
             return False
-    diagnose_values(report, got, expected, case, batch)
+    diagnose_values(report, got, expected, case, batch, ratios)
     return False

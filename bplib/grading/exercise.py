@@ -85,9 +85,25 @@ class Exercise:
     # when the exercise is to *use* bplib (e.g. to train a model with it)
     allowed: tuple = ()
     reference: Callable
+    # exercises whose student version this one runs (train_logistic calls logistic_grad)
+    depends_on: tuple = ()
 
     def run(self, student: Any, report: Report, rng: np.random.Generator, hidden: bool) -> None:
         raise NotImplementedError
+
+
+def _matches_every_part(result: tuple | list, wrong: Any, rtol: float, atol: float) -> bool:
+    if not isinstance(wrong, (tuple, list)) or len(wrong) != len(result):
+        return False
+    parts = [as_checked_array(r, Report(""), "") for r in result]
+    return all(p is not None and close(p, np.asarray(w, dtype=np.float64), rtol, atol) for p, w in zip(parts, wrong))
+
+
+def note_failing_dependencies(report: Report, exercise: Exercise, passed: dict) -> None:
+    """A failure of an exercise that runs another, failing one: say that one comes first."""
+    failing = [name for name in exercise.depends_on if passed.get(name) is False]
+    if failing and not report.passed:
+        report.fail_first("dependency_fails", other=failing[0])
 
 
 def _student_frames(error: BaseException) -> list[traceback.FrameSummary]:
@@ -154,7 +170,8 @@ def call_student(report: Report, fn: Callable, case: Case, allowed: tuple) -> tu
     except FloatingPointError as error:
         return "nonfinite", str(error)
     except Exception as error:  # the student's code failed: explain, never show our internals
-        report.fail("raised", case=case.description, error=f"{type(error).__name__}: {error}", where=where_in_student_code(error))
+        described = f"{type(error).__name__}: {error}"
+        report.fail(_raised_key(described), case=case.description, error=described, where=where_in_student_code(error))
         return "failed", None
     if reached:
         report.stop("reference_used", path=reached[0])
@@ -163,6 +180,15 @@ def call_student(report: Report, fn: Callable, case: Case, allowed: tuple) -> tu
         if isinstance(before, np.ndarray) and not (isinstance(after, np.ndarray) and _array_equal(before, after)):
             report.fail("mutated_input", arg=_parameter_name(fn, i))
     return "ok", result
+
+
+def _raised_key(described: str) -> str:
+    """The hint for an error: two kinds of shape error say more than the error text."""
+    if "matmul" in described and "mismatch" in described:
+        return "matmul_shapes"
+    if "backward expects dout of the output's shape" in described:  # bplib's layers, run by the student's code
+        return "dout_shape_in_backward"
+    return "raised"
 
 
 def _call(fn: Callable, args: tuple, kwargs: dict, allowed: tuple) -> tuple[Any, list[str]]:
@@ -185,16 +211,32 @@ def _report_sandbox_error(report: Report, error: Exception, case: Case) -> None:
         report.stop("worker_lost", case=case.description, error=str(error))
 
 
-def overflowed_but_right(fn: Callable, case: Case, expected: np.ndarray, rtol: float, atol: float) -> bool:
-    """Re-run with floating-point errors ignored: was only the way there unstable?"""
+def rerun_ignoring_errors(fn: Callable, case: Case) -> np.ndarray | None:
+    """The result of re-running with floating-point errors ignored (inf and NaN kept), or None."""
     try:
         with _errstate(all="ignore"):
             result = fn(*copy.deepcopy(case.args), **copy.deepcopy(case.kwargs))
     except Exception:
-        return False
-    report = Report("")
-    got = as_checked_array(result, report, "")
+        return None
+    return as_checked_array(result, Report(""), "")
+
+
+def overflowed_but_right(fn: Callable, case: Case, expected: np.ndarray, rtol: float, atol: float) -> bool:
+    """Re-run with floating-point errors ignored: was only the way there unstable?"""
+    got = rerun_ignoring_errors(fn, case)
     return got is not None and close(got, np.asarray(expected, dtype=np.float64), rtol, atol)
+
+
+def same_nonfinite(got: np.ndarray, wrong: Any, rtol: float, atol: float) -> bool:
+    """got equals a wrong variant's result, inf and NaN where it has them included."""
+    wrong = np.asarray(wrong, dtype=np.float64)
+    if got.shape != wrong.shape:
+        return False
+    nan_got, nan_wrong = got != got, wrong != wrong
+    if not (nan_got == nan_wrong).all():
+        return False
+    finite = ~nan_got & (got.__abs__() != np.inf)
+    return bool((got[~finite & ~nan_got] == wrong[~finite & ~nan_got]).all()) and close(got[finite], wrong[finite], rtol, atol)
 
 
 def uses_notebook_global(fn: Callable) -> str | None:
@@ -230,6 +272,8 @@ class FunctionExercise(Exercise):
     rtol: float = 1e-6
     atol: float = 1e-9
     allowed: tuple = ()
+    depends_on: tuple = ()
+    ratios: bool = True  # whether a factor N, 2 or -1 between result and reference names a mistake
 
     def run(self, student: Callable, report: Report, rng: np.random.Generator, hidden: bool) -> None:
         for case in self.cases(rng, hidden):
@@ -249,8 +293,13 @@ class FunctionExercise(Exercise):
         expected = self.reference(*copy.deepcopy(case.args), **copy.deepcopy(case.kwargs))
         status, result = call_student(report, student, case, self.allowed)
         if status == "nonfinite":
-            if self.outputs is None and overflowed_but_right(student, case, expected, self.rtol, self.atol):
+            got = rerun_ignoring_errors(student, case) if self.outputs is None else None
+            named = next((key for key, wrong in self.variants.items() if got is not None
+                          and same_nonfinite(got, self._variant(wrong, case), self.rtol, self.atol)), None)
+            if got is not None and close(got, np.asarray(expected, dtype=np.float64), self.rtol, self.atol):
                 report.fail(self.right_but_nonfinite_key, case=case.description)
+            elif named:  # a known mistake whose numbers break down on this input (0/0 after underflow)
+                report.fail(named, case=case.description)
             else:
                 report.fail(self.nonfinite_key, case=case.description, error=result)
         if status != "ok":
@@ -260,6 +309,9 @@ class FunctionExercise(Exercise):
         if self.outputs is None:
             parts = [("", result, expected, variants)]
         elif isinstance(result, (tuple, list)) and len(result) == len(self.outputs):
+            # A variant names the mistake only when it matches the whole result: (da, da) is
+            # not "swapped" because its second half looks like the swapped answer's.
+            variants = {k: v for k, v in variants.items() if _matches_every_part(result, v, self.rtol, self.atol)}
             parts = [(f" ({out})", result[i], expected[i], {k: v[i] for k, v in variants.items()})
                      for i, out in enumerate(self.outputs)]
         else:
@@ -270,7 +322,7 @@ class FunctionExercise(Exercise):
         rtol, atol = (max(self.rtol, 1e-5), max(self.atol, 1e-6)) if case.float32 else (self.rtol, self.atol)
         for label, got, want, wrong_results in parts:
             compare(report, got, want, case.description + label, batch=case.batch, rtol=rtol, atol=atol,
-                    nonfinite_key=self.nonfinite_key, variants=wrong_results)
+                    nonfinite_key=self.nonfinite_key, variants=wrong_results, ratios=self.ratios)
             if case.float32 and isinstance(got, np.ndarray) and got.dtype != np.float32:
                 report.fail("wrong_dtype", case=case.description, got=got.dtype)
 

@@ -36,7 +36,7 @@ import numpy as np
 from nbformat import NotebookNode
 from nbformat.v4 import new_code_cell, new_output
 
-from .exercise import judging
+from .exercise import judging, note_failing_dependencies
 from .exercises import EXERCISES
 from .remote import MISSING, Remote, StudentTimeout, WorkerLost
 from .report import Report
@@ -328,6 +328,7 @@ def _second_phase(run: _Run, checks: dict, judged: Judged, assignment: str, stud
         for name, hidden in calls:
             rng = hidden_rng(secret, assignment, student, name) if hidden else visible_rng(name)
             report = check_one(pins.get(name, MISSING), name, hidden, rng) if pins else _lost_report(name, hidden)
+            note_failing_dependencies(report, EXERCISES[name], judged.passed)
             if run.alive():
                 run.worker.connection.forget_exposed()
             judged.passed[name] = judged.passed.get(name, True) and report.passed

@@ -6,6 +6,7 @@ in with shapes, names and sizes, never with expected values.
 """
 from __future__ import annotations
 
+import re
 from typing import NamedTuple
 
 
@@ -24,6 +25,14 @@ CATALOG: dict[str, Hint] = {
         "{name} raised {error} on {case}.",
         "Read the error and the line it points to in your code: {where}. Try the same input yourself in a new cell.",
     ),
+    "matmul_shapes": Hint(
+        "{name} raised {error} on {case}: a matrix product whose inner dimensions differ, at {where}.",
+        "A @ B needs A's last axis to equal B's first. Write each array's shape beside that line: in a backward pass dx = dout @ W.T is (N, H) @ (H, D) and dW = x.T @ dout is (D, N) @ (N, H).",
+    ),
+    "dout_shape_in_backward": Hint(
+        "On {case}, a layer's backward received a gradient of the wrong shape ({where}).",
+        "Each layer's backward takes the gradient of *its own output*: go through the layers in reverse order (reversed(self.layers)) and hand each one what the layer after it returned.",
+    ),
     "not_defined": Hint(
         "{name} is not defined in this notebook.",
         "Run the answer cell that defines {name} (Run > Run All Above Selected Cell), and keep the name {name} exactly as given.",
@@ -31,6 +40,10 @@ CATALOG: dict[str, Hint] = {
     "depends_on_unfinished": Hint(
         "{name} calls {other}, which is not implemented yet.",
         "Finish {other} first and run its check; then run this check again.",
+    ),
+    "dependency_fails": Hint(
+        "{name} runs your {other}, which fails its own check: the problems below may all come from it.",
+        "Fix {other} first, run its check until it passes, then run this check again.",
     ),
     "not_callable": Hint(
         "{name} is not a function or class (it is a {kind}).",
@@ -137,11 +150,11 @@ CATALOG: dict[str, Hint] = {
     ),
     "ratio_2": Hint(
         "On {case}, the result is exactly twice the right one.",
-        "Misconception 9. A factor 2 too many: d/dx of x² is 2x, but check where else you multiplied by 2 (or divided by h instead of 2h).",
+        "Misconception 9. A factor 2 too many: d/dx of x² is 2x, but check where else you multiplied by 2, or divided by h instead of 2h, or by half the count that the mean runs over.",
     ),
     "ratio_half": Hint(
         "On {case}, the result is exactly half the right one.",
-        "Misconception 9. A factor 2 is missing: d/dŷ of (ŷ - y)² is 2(ŷ - y).",
+        "A factor 2 is missing (misconception 9: d/dŷ of (ŷ - y)² is 2(ŷ - y)), or you divide by twice the count that the mean runs over (misconception 26, e.g. by N·K instead of N when each sample holds K = 2 values).",
     ),
     "ratio_minus_1": Hint(
         "On {case}, the result has the wrong sign.",
@@ -180,6 +193,10 @@ CATALOG: dict[str, Hint] = {
         "On {case}, the rows of your softmax do not sum to 1: it is normalised along the wrong axis.",
         "Misconception 3. Normalise each row: np.sum(e, axis=axis, keepdims=True), with the function's axis argument.",
     ),
+    "softmax_global_max": Hint(
+        "On {case}, the numbers match a softmax shifted by the largest logit of the whole array, not of each row: a row far below that maximum underflows to 0 / 0.",
+        "Misconception 2. Subtract each row's own maximum: z - np.max(z, axis=1, keepdims=True). Then every row has an entry exp(0) = 1 and its sum can never be 0.",
+    ),
     "softmax_elementwise_grad": Hint(
         "On {case}, the gradient matches the elementwise p(1 − p), which leaves out the off-diagonal terms of the softmax Jacobian.",
         "Misconception 13. With cross-entropy the Jacobian terms combine: d loss / d logits = (p − onehot) / N.",
@@ -187,6 +204,46 @@ CATALOG: dict[str, Hint] = {
     "forward_difference": Hint(
         "On {case}, the result matches the one-sided difference (f(x + h) − f(x)) / h.",
         "Misconception 20. Use the centred difference (f(x + h) − f(x − h)) / 2h: its error shrinks like h², not h.",
+    ),
+    "derivative_of_the_input": Hint(
+        "On {case}, the values match the output-form derivative applied to the input: x(1 − x) or 1 − x², where x is the function's input.",
+        "Misconception 25. σ′(x) = σ(x)(1 − σ(x)) and tanh′(x) = 1 − tanh(x)²: those forms need the *output*. Here you hold the input x, so compute s = σ(x) (or t = tanh(x)) first.",
+    ),
+    "tanh_grad_without_square": Hint(
+        "On {case}, the values match 1 − tanh(x): the square is missing.",
+        "Misconception 25. d/dx tanh(x) = 1 − tanh(x)²: square the tanh before subtracting.",
+    ),
+    "leaky_slope_on_positive_side": Hint(
+        "On {case}, the slope alpha is applied to the positive inputs instead of the negative ones.",
+        "Leaky ReLU lets a little through where x < 0: f(x) = x for x > 0 and alpha·x otherwise, so np.where(x > 0, x, alpha * x).",
+    ),
+    "ignores_alpha": Hint(
+        "On {case}, the result is the one of the default alpha = 0.01: the alpha argument is ignored.",
+        "Use the alpha parameter in your formula instead of a fixed 0.01.",
+    ),
+    "ignores_h": Hint(
+        "On {case}, the result is the one of the default h = 1e-5: the h argument is ignored.",
+        "Use the h parameter in your formula instead of a fixed step.",
+    ),
+    "bce_log_p_twice": Hint(
+        "On {case}, the loss uses log p in both terms.",
+        "The second term is the log-probability of class 0: −[t·log p + (1 − t)·log(1 − p)].",
+    ),
+    "mean_over_rows_only": Hint(
+        "On {case}, the gradient is divided by the number of rows N, but the loss averages over all N·K entries.",
+        "Misconception 26. Divide by the number of terms the loss averages: pred.size, not len(pred).",
+    ),
+    "bias_grad_missing": Hint(
+        "On {case}, b.grad stayed 0: backward never added the bias gradient.",
+        "Add db = dout.sum(axis=0) into self.b.grad in backward (+=), as you do for W.",
+    ),
+    "adam_correction_stored": Hint(
+        "On {case}, the bias-corrected m̂ and v̂ were stored back into m and v, so the next step corrects them again.",
+        "Keep m and v uncorrected in the state; compute m̂ = m / (1 − β₁ᵗ) and v̂ = v / (1 − β₂ᵗ) in new variables for the update only.",
+    ),
+    "adam_step_per_parameter": Hint(
+        "On {case}, the step count t grows once per parameter instead of once per step.",
+        "Increment self.t once at the start of step(), before the loop over the parameters: every parameter's bias correction uses the same t.",
     ),
     "local_grad_swapped": Hint(
         "On {case}, the gradients of the two inputs are swapped.",
@@ -211,6 +268,10 @@ CATALOG: dict[str, Hint] = {
     "assign_instead_of_add": Hint(
         "On {case}, a second backward pass replaced the gradient instead of adding to it.",
         "Misconception 15. Use += for .grad: gradients from every path and every call add up until zero_grad().",
+    ),
+    "second_backward_differs": Hint(
+        "On {case}, the second backward pass, with the same dout, added a different gradient from the first.",
+        "Misconception 14. Something the first backward pass reads was changed by it (a cached array modified in place, e.g. `self.x *= ...` or `dout[...] = ...`): compute into new arrays instead.",
     ),
     "accumulates_across_steps": Hint(
         "On {case}, the gradient from the previous step was still there.",
@@ -248,6 +309,10 @@ CATALOG: dict[str, Hint] = {
         "On {case}, the samples come out in their original order.",
         "Shuffle each pass with the rng argument (rng.permutation), or SGD sees the data in the same biased order every epoch.",
     ),
+    "batches_fixed_blocks": Hint(
+        "On {case}, every seed puts the same samples together in a batch: only the order inside fixed blocks is shuffled.",
+        "Shuffle all N indices at once (order = rng.permutation(N)) and then cut order into batches, so that which samples meet in a batch changes every epoch.",
+    ),
     "ignores_rng": Hint(
         "On {case}, the shuffle does not follow the rng argument (same seed, different order; or different seeds, same order).",
         "Use the generator passed in (rng.permutation(N)), not np.random or a new default_rng: results must be reproducible.",
@@ -265,8 +330,12 @@ CATALOG: dict[str, Hint] = {
         "Update b in every step too: b ← b − lr·db.",
     ),
     "wrong_step_count": Hint(
-        "On {case}, the result matches one update too many or too few.",
-        "Start from zeros and make exactly `epochs` updates: for _ in range(epochs).",
+        "On {case}, the result matches one update too many.",
+        "Start from zeros and make exactly `epochs` updates: for _ in range(epochs) (not range(epochs + 1), and no extra update after the loop).",
+    ),
+    "one_step_short": Hint(
+        "On {case}, the result matches one update too few.",
+        "Make exactly `epochs` updates: for _ in range(epochs), not range(epochs - 1) or range(1, epochs).",
     ),
     "trajectory_missing_start": Hint(
         "On {case}, the trajectory has shape {got}: one row short of {expected}; row 0 must be w0 itself.",
@@ -296,6 +365,10 @@ CATALOG: dict[str, Hint] = {
         "On {case}, the Nesterov steps match plain momentum.",
         "Nesterov looks ahead: after b = μ·b + g, step along g + μ·b instead of b.",
     ),
+    "lr_inside_velocity": Hint(
+        "On {case}, the updates after the learning rate changed match a velocity that has lr folded into it (b = μb + lr·g).",
+        "Keep lr out of the stored state, as torch.optim.SGD does: b = μb + g, then w -= lr·b (w -= lr·(g + μb) with Nesterov). Then lowering lr changes every later step at once.",
+    ),
     "wrong_default": Hint(
         "{name}'s default for `{arg}` differs from torch.optim's.",
         "Use PyTorch's defaults so that your numbers match a real framework: see the table above.",
@@ -321,7 +394,7 @@ CATALOG: dict[str, Hint] = {
         "Take the maximum: one wrong entry among many right ones must still show up.",
     ),
     "rel_error_denominator": Hint(
-        "On {case}, the result uses max(|a|, |b|) as the denominator.",
+        "On {case}, the result matches a denominator of one magnitude (|a|, |b| or their maximum) instead of their sum.",
         "Use the course's definition: |a − b| / max(|a| + |b|, 1e-8), the sum of the magnitudes.",
     ),
     "confusion_transposed": Hint(
@@ -352,10 +425,302 @@ CATALOG: dict[str, Hint] = {
         "{name} reached {got} on {case}; the goal is at least {expected}.",
         "Check that the training cell ran, that X is standardised with the *training* mean and std (not its own), the learning rate (try 0.01 to 0.1) and the number of epochs; plot the loss curve to see what happens.",
     ),
+    # ---- 10 deep networks: initialisation, clipping, batch norm, residual connections
+    "init_transposed": Hint(
+        "On {case}, the weights have shape (fan_out, fan_in): transposed.",
+        "A Dense layer computes x @ W with x of shape (N, fan_in), so W must be (fan_in, fan_out): draw rng.standard_normal((fan_in, fan_out)).",
+    ),
+    "init_fan_out": Hint(
+        "On {case}, the weights' spread matches √(2 / fan_out): the variance is divided by the number of outputs.",
+        "He initialisation keeps the variance of the *activations* constant going forward, and each output sums fan_in inputs: use std = √(2 / fan_in).",
+    ),
+    "init_xavier": Hint(
+        "On {case}, the weights' spread matches Xavier's √(2 / (fan_in + fan_out)), not He's.",
+        "Xavier averages the forward and backward fan for tanh; for ReLU, which zeroes half its inputs, He uses std = √(2 / fan_in).",
+    ),
+    "init_lecun": Hint(
+        "On {case}, the weights' spread matches √(1 / fan_in): the factor 2 is missing.",
+        "ReLU passes only half of its inputs, which halves the variance at every layer; He's factor 2 makes up for it: std = √(2 / fan_in).",
+    ),
+    "init_variance_as_std": Hint(
+        "On {case}, the weights' spread matches 2 / fan_in: the variance was used as the standard deviation.",
+        "Var(w) = 2 / fan_in, so multiply the standard normal draws by its square root, np.sqrt(2 / fan_in).",
+    ),
+    "init_not_centred": Hint(
+        "On {case}, the weights' mean is clearly not 0.",
+        "Draw from a distribution centred on 0 (rng.standard_normal, not rng.random, which is uniform on [0, 1)): positive-only weights shift every activation the same way.",
+    ),
+    "init_wrong_scale": Hint(
+        "On {case}, the weights' standard deviation is {got} times the one of He initialisation, which matches none of the usual mistakes.",
+        "Compute std = np.sqrt(2 / fan_in) and return rng.standard_normal((fan_in, fan_out)) * std; print W.std() next to std to compare.",
+    ),
+    "init_uniform_not_normal": Hint(
+        "On {case}, the weights have the right spread but come from a uniform distribution (their tails are too short).",
+        "he_normal draws from a normal distribution: rng.standard_normal (or rng.normal(0, std, shape)). The uniform version is a different initialiser, he_uniform.",
+    ),
+    "init_ignores_rng": Hint(
+        "On {case}, the same rng seed did not give the same weights, or another seed did not give other weights.",
+        "Draw every number from the rng argument (rng.standard_normal(...)), not from np.random or a Generator made inside the function: that is what makes experiments reproducible.",
+    ),
+    "clip_not_in_place": Hint(
+        "On {case}, the parameters' gradients were not changed: the rescaled gradient went into a new array.",
+        "`g = g * scale` rebinds a local name and leaves p.grad as it was; change the array itself: p.grad *= scale.",
+    ),
+    "clip_each_entry": Hint(
+        "On {case}, each gradient entry was clipped to [-max_norm, max_norm] on its own.",
+        "Clipping by norm rescales the whole gradient by one factor, so that its direction is kept: total = √(Σ over all params of Σ g²), then every grad *= max_norm / (total + 1e-6) when that factor is below 1.",
+    ),
+    "clip_each_parameter": Hint(
+        "On {case}, each parameter's gradient was clipped by its own norm.",
+        "The norm is taken over all gradients together, as one long vector: sum the squares of every parameter's grad first, then use one factor for all of them.",
+    ),
+    "clip_always_rescales": Hint(
+        "On {case}, the gradients were rescaled although their norm was already below max_norm.",
+        "Clip only when the norm is too large: multiply by max_norm / (total + 1e-6) only if that factor is below 1.",
+    ),
+    "clip_norm_squared": Hint(
+        "On {case}, the norm is the sum of squares, without the square root.",
+        "The L2 norm is √(Σ g²): take np.sqrt of the total before comparing it with max_norm.",
+    ),
+    "clip_returns_clipped_norm": Hint(
+        "On {case}, the norm returned is the one after clipping.",
+        "Return the total norm *before* clipping, as torch.nn.utils.clip_grad_norm_ does: it is what tells you whether the gradients explode.",
+    ),
+    "bn_wrong_init": Hint(
+        "On {case}, `{attr}` is not an array of {start} of shape ({d},) after __init__.",
+        "Start as PyTorch does: gamma = Parameter(np.ones(D)), beta = Parameter(np.zeros(D)), running_mean = np.zeros(D), running_var = np.ones(D), so that a new layer is the identity up to normalisation.",
+    ),
+    "bn_unbiased_variance": Hint(
+        "On {case}, the output matches a normalisation by the unbiased variance (dividing by N - 1).",
+        "Normalise with the batch's biased variance, x.var(axis=0) (dividing by N); the unbiased one, times N / (N - 1), is only for updating running_var.",
+    ),
+    "bn_eps_outside_sqrt": Hint(
+        "On {case}, the output matches (x - μ) / (σ + eps): eps is added outside the square root.",
+        "eps goes under the root: (x - μ) / np.sqrt(σ² + eps), as PyTorch does (the difference is large when eps is not tiny).",
+    ),
+    "bn_wrong_axis": Hint(
+        "On {case}, the output matches a normalisation of each row (each sample) instead of each column (each feature).",
+        "Batch norm normalises every feature over the batch: take the mean and variance with axis=0, giving shape (D,).",
+    ),
+    "bn_affine_missing": Hint(
+        "On {case}, the output is the normalised x̂ without the scale and shift.",
+        "Return gamma.value * x̂ + beta.value: the learned γ and β let the network undo the normalisation where that helps.",
+    ),
+    "bn_backward_missing_terms": Hint(
+        "On {case}, dx matches γ·dout/√(σ² + eps): the paths through the batch mean and variance are missing.",
+        "In training mode μ and σ² depend on every row of x, so dx has two more terms: dx = γ/√(σ² + eps) · (dout − mean(dout) − x̂ · mean(dout · x̂)), means over axis 0.",
+    ),
+    "bn_backward_missing_variance_term": Hint(
+        "On {case}, dx has the mean's term but not the variance's: the − x̂ · mean(dout · x̂) term is missing.",
+        "σ² depends on x too; its path gives − x̂ · mean(dout · x̂, axis=0) inside the bracket.",
+    ),
+    "bn_backward_missing_mean_term": Hint(
+        "On {case}, dx has the variance's term but not the mean's: the − mean(dout) term is missing.",
+        "μ depends on every row of x; its path subtracts mean(dout, axis=0) inside the bracket.",
+    ),
+    "bn_momentum_reversed": Hint(
+        "On {case}, the running statistics keep a fraction momentum of the old value instead of (1 − momentum).",
+        "PyTorch's momentum is the weight of the *new* batch: running = (1 − momentum) · running + momentum · batch_statistic.",
+    ),
+    "bn_running_var_biased": Hint(
+        "On {case}, running_var was updated with the biased batch variance.",
+        "As PyTorch does, store the unbiased estimate in running_var: the batch variance times N / (N − 1) (x.var(axis=0, ddof=1)). Normalise with the biased one.",
+    ),
+    "bn_running_overwritten": Hint(
+        "On {case}, the running statistics were replaced by the batch's instead of moving towards them.",
+        "Blend them: running = (1 − momentum) · running + momentum · batch_statistic, so that evaluation uses an average over many batches.",
+    ),
+    "bn_running_not_updated": Hint(
+        "On {case}, running_mean and running_var did not change after a training-mode forward pass.",
+        "Update them in forward when self.training is True, in place or by rebinding self.running_mean (the check reads the attributes).",
+    ),
+    "bn_batch_stats_in_eval": Hint(
+        "On {case}, evaluation mode normalised with the batch's own statistics.",
+        "In evaluation mode (self.training is False) use running_mean and running_var: a prediction must not depend on the other samples in the batch.",
+    ),
+    "bn_running_updated_in_eval": Hint(
+        "On {case}, the running statistics changed during an evaluation-mode forward pass.",
+        "Update running_mean and running_var only when self.training is True: evaluating on test data must not change the model.",
+    ),
+    "bn_eval_backward_uses_batch": Hint(
+        "On {case}, backward in evaluation mode used the training-mode formula.",
+        "In evaluation mode μ and σ² are constants (the running statistics), so the layer is affine: dx = γ · dout / √(running_var + eps).",
+    ),
+    "residual_forward_missing_skip": Hint(
+        "On {case}, the output is layer(x) alone: the skip connection is missing.",
+        "A residual block returns x + self.layer.forward(x).",
+    ),
+    "residual_forward_doubled": Hint(
+        "On {case}, x was added twice.",
+        "Return x + self.layer.forward(x), once.",
+    ),
+    "residual_backward_missing_identity": Hint(
+        "On {case}, dx is the inner layer's gradient alone: the identity path's dout is missing.",
+        "out = x + layer(x) has two paths back to x, and the gradients of paths add: dx = dout + self.layer.backward(dout). The identity path is what keeps deep networks trainable.",
+    ),
+    "residual_backward_skip_only": Hint(
+        "On {case}, dx is dout alone: the gradient through the inner layer is missing.",
+        "Call self.layer.backward(dout) (which also fills its parameters' gradients) and add its result: dx = dout + self.layer.backward(dout).",
+    ),
+    "residual_inner_backward_skipped": Hint(
+        "On {case}, the inner layer's parameters got no gradient: its backward was not called.",
+        "Call self.layer.backward(dout) in Residual.backward, so that the wrapped layer's weights learn.",
+    ),
+    "residual_parameters_hidden": Hint(
+        "On {case}, the parameters returned are not those of the wrapped layer.",
+        "Return self.layer.parameters(): an optimizer given model.parameters() must reach the weights inside the block.",
+    ),
+    "residual_mode_not_passed": Hint(
+        "On {case}, the wrapped layer stayed in training mode.",
+        "Override train(self, mode=True): set self.training = mode, call self.layer.train(mode), return self; eval() calls train(False).",
+    ),
+    # ---- 11 regularisation: penalties, dropout, early stopping, augmentation
+    "penalty_grad_overwritten": Hint(
+        "On {case}, the gradient that backward had already put in p.grad was replaced by the penalty's.",
+        "Misconception 15. The penalty's gradient adds to the loss's: p.grad += reg * ..., never p.grad = ....",
+    ),
+    "penalty_grad_not_added": Hint(
+        "On {case}, p.grad did not change: the penalty's gradient was never added.",
+        "Add it in place: p.grad += ... (a loop variable `g = g + ...` changes a copy only).",
+    ),
+    "l2_value_missing_half": Hint(
+        "On {case}, the value and gradient match reg · Σw² with gradient reg · w: they do not belong together.",
+        "With the gradient reg · w (PyTorch's weight_decay), the penalty is reg / 2 · Σw²: the 1/2 is what makes the derivative exactly reg · w.",
+    ),
+    "l2_grad_doubled": Hint(
+        "On {case}, the gradient is 2 · reg · w: the factor 2 of d(w²)/dw was kept although the penalty carries a 1/2.",
+        "d/dw of reg/2 · w² is reg · w: the 2 and the 1/2 cancel.",
+    ),
+    "l2_grad_halved": Hint(
+        "On {case}, the gradient is reg/2 · w: the factor 2 of d(w²)/dw was dropped.",
+        "d/dw of reg/2 · w² = reg/2 · 2w = reg · w.",
+    ),
+    "l2_norm_not_squared": Hint(
+        "On {case}, the penalty is reg times the norm ‖w‖ rather than half its square.",
+        "The L2 penalty is reg / 2 · Σ w² over every weight: square each weight and sum, without a square root.",
+    ),
+    "l1_value_without_abs": Hint(
+        "On {case}, the penalty sums the weights themselves, not their absolute values.",
+        "L1 is reg · Σ|w|: np.abs before the sum, or negative weights cancel positive ones.",
+    ),
+    "l1_gradient_of_l2": Hint(
+        "On {case}, the gradient is reg · w: that is L2's gradient.",
+        "The derivative of |w| is sign(w): the L1 gradient is reg · np.sign(w), the same size for every weight however small.",
+    ),
+    "l1_gradient_without_sign": Hint(
+        "On {case}, the gradient is reg for every weight: the sign is missing.",
+        "d|w|/dw is +1 for positive weights and −1 for negative ones: use reg * np.sign(w) (which is 0 at w = 0).",
+    ),
+    "l1_sign_of_zero": Hint(
+        "On {case}, the gradient is NaN where a weight is exactly 0: w / |w| divides 0 by 0.",
+        "Use np.sign(w), which is 0 at w = 0 (as PyTorch's abs backward): |w| has no slope there, and 0 leaves such weights alone.",
+    ),
+    "dropout_not_applied": Hint(
+        "On {case}, nothing was dropped: the output equals the input.",
+        "In training mode (self.training is True) draw a mask with self.rng and multiply by it; only evaluation mode is the identity.",
+    ),
+    "dropout_not_scaled": Hint(
+        "On {case}, the kept units are not scaled: they equal x.",
+        "Inverted dropout divides the kept units by (1 − p), so that every unit's expected output equals its input and evaluation needs no rescaling.",
+    ),
+    "dropout_scaled_by_p": Hint(
+        "On {case}, the kept units are multiplied by p.",
+        "Divide by the probability of *keeping* a unit, 1 − p: out = x · keep / (1 − p).",
+    ),
+    "dropout_divided_by_p": Hint(
+        "On {case}, the kept units are divided by p.",
+        "p is the probability of dropping; divide by the probability of keeping, 1 − p.",
+    ),
+    "dropout_scaled_by_keep": Hint(
+        "On {case}, the kept units are multiplied by (1 − p): that is the old, non-inverted dropout's test-time scaling, applied in training.",
+        "Inverted dropout divides by (1 − p) in training and does nothing in evaluation: out = x · keep / (1 − p).",
+    ),
+    "dropout_not_a_mask": Hint(
+        "On {case}, the output is not x times a mask of zeros and one constant scale.",
+        "Build keep = self.rng.random(x.shape) >= self.p (an array of True/False), then return x * keep / (1 - self.p).",
+    ),
+    "dropout_keeps_p": Hint(
+        "On {case}, about a fraction 1 − p of the units was dropped: the mask keeps with probability p.",
+        "p is the probability of *dropping*: keep a unit where self.rng.random(x.shape) >= p.",
+    ),
+    "dropout_wrong_rate": Hint(
+        "On {case}, {got} of the units were dropped: far from a fraction p of them.",
+        "Draw one uniform number per unit, u = self.rng.random(x.shape), and drop exactly where u < p.",
+    ),
+    "dropout_backward_not_scaled": Hint(
+        "On {case}, dx is dout times the 0/1 mask, without the 1 / (1 − p).",
+        "out = x · mask / (1 − p), so dx = dout · mask / (1 − p): store the scaled mask in forward and reuse it.",
+    ),
+    "dropout_backward_identity": Hint(
+        "On {case}, dx equals dout: the mask was not applied in backward.",
+        "A dropped unit did not reach the loss, so its gradient is 0: dx = dout · mask / (1 − p), with forward's mask.",
+    ),
+    "dropout_new_mask_in_backward": Hint(
+        "On {case}, backward applied a mask other than forward's.",
+        "Store the mask in forward (self.mask = ...) and use that one in backward: a new draw zeroes the gradient of units that were kept.",
+    ),
+    "dropout_same_mask": Hint(
+        "On {case}, two forward passes dropped exactly the same units.",
+        "Draw a new mask at every forward pass (self.rng.random(x.shape) inside forward, not in __init__): each step must train a different thinned network.",
+    ),
+    "dropout_ignores_rng": Hint(
+        "On {case}, two layers made with the same rng seed dropped different units, or layers with different seeds dropped the same.",
+        "Create self.rng = np.random.default_rng(rng) in __init__ and draw every mask from self.rng, not from np.random.",
+    ),
+    "dropout_eval_rescaled": Hint(
+        "On {case}, evaluation mode multiplied x by (1 − p).",
+        "With inverted dropout the scaling already happened in training: in evaluation mode return x unchanged.",
+    ),
+    "dropout_eval_divided": Hint(
+        "On {case}, evaluation mode divided x by (1 − p).",
+        "Only kept units in training are divided by (1 − p); in evaluation mode return x unchanged.",
+    ),
+    "dropout_in_eval": Hint(
+        "On {case}, units were dropped in evaluation mode.",
+        "Check self.training in forward (it is False after .eval()): drop only while training, and return x unchanged otherwise.",
+    ),
+    "patience_off_by_one": Hint(
+        "On {case}, step returned True one epoch late: after patience + 1 epochs without improvement.",
+        "Stop as soon as the count of epochs without improvement reaches patience: return self.bad_epochs >= self.patience.",
+    ),
+    "patience_not_reset": Hint(
+        "On {case}, the count of epochs without improvement was not reset by an improvement.",
+        "When the loss improves, set self.bad_epochs = 0: patience counts epochs *in a row* without improvement.",
+    ),
+    "compares_with_last_epoch": Hint(
+        "On {case}, an epoch counted as an improvement when it beat the previous epoch rather than the best one.",
+        "Compare with self.best_loss, the lowest loss so far: a curve that wobbles up and down above its best is not improving.",
+    ),
+    "tie_counts_as_improvement": Hint(
+        "On {case}, a loss equal to the best counted as an improvement.",
+        "Improvement means strictly lower: val_loss < self.best_loss - self.min_delta (use <, not <=).",
+    ),
+    "min_delta_ignored": Hint(
+        "On {case}, a loss lower than the best by less than min_delta counted as an improvement.",
+        "An improvement must beat the best by more than min_delta: val_loss < self.best_loss - self.min_delta.",
+    ),
+    "shift_wraps_around": Hint(
+        "On {case}, pixels pushed off one edge came back on the other: np.roll wraps around.",
+        "Start from np.zeros_like(images) and copy the overlapping block with slices, so that the uncovered border stays 0.",
+    ),
+    "shift_axes_swapped": Hint(
+        "On {case}, the image moved dx rows and dy columns: the two axes are swapped.",
+        "images has shape (N, H, W): dy moves along axis 1 (rows, down), dx along axis 2 (columns, right).",
+    ),
+    "shift_wrong_direction": Hint(
+        "On {case}, the image moved the opposite way.",
+        "Positive dy moves the picture *down*: the pixel at row r goes to row r + dy, so out[:, dy:, :] = images[:, :H - dy, :].",
+    ),
 }
+
+
+# A hint that cites a misconception by number points at the students' catalog, which explains
+# each with an example: course/misconceptions.md, one folder above every notebook.
+_CITATION = re.compile(r"\bMisconception (\d+)\.")
 
 
 def render(key: str, **fields) -> str:
     """The hint ``key`` as two lines: what went wrong, and what to try next."""
     hint = CATALOG[key]
-    return f"{hint.problem.format(**fields)}\n     Try: {hint.try_next.format(**fields)}"
+    try_next = _CITATION.sub(r"Misconception \1 (see ../misconceptions.md).", hint.try_next.format(**fields))
+    return f"{hint.problem.format(**fields)}\n     Try: {try_next}"

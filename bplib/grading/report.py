@@ -61,6 +61,11 @@ class Report:
             fields = _without_hidden_data(fields)
         self.problems.append((key, {"name": self.name, **fields}))
 
+    def fail_first(self, key: str, **fields) -> None:
+        """Record a problem that explains the others, so that it is read first."""
+        self.fail(key, **fields)
+        self.problems.insert(0, self.problems.pop())
+
     def stop(self, key: str, **fields) -> None:
         self.fail(key, **fields)
         self.stopped = True

@@ -129,8 +129,9 @@ def summary():
 def or_reference(name, student):
     # Jupyter hands a demonstration the reference until the student's version passes its
     # check. Here no check has run yet: a reference function, which the judge computes while
-    # the cells run, keeps the demonstration working; for a class, which the sandbox does not
-    # have, the demonstration gets the student's own.
+    # the cells run, keeps the demonstration working (and a broken answer, which might loop,
+    # out of the demonstrations); for a class, which the sandbox does not have, the
+    # demonstration gets the student's own.
     target = _REFERENCES.get(name)
     if target is None:
         return student

@@ -76,6 +76,7 @@ class LayerExercise(Exercise):
     variants: dict[str, Callable] = field(default_factory=dict)
     grad_variants: dict[str, dict[str, Callable]] = field(default_factory=dict)
     large_inputs: bool = False
+    kinks: bool = False  # put exact zeros in the input, where ReLU's slope is taken as 0
     allowed: tuple = ()
 
     def run(self, cls: type, report: Report, rng: np.random.Generator, hidden: bool) -> None:
@@ -94,7 +95,9 @@ class LayerExercise(Exercise):
                 return
             assign_into(p, "value", getattr(ref, attr).value)  # same weights on both sides
         x = rng.standard_normal((n, d)) * 2
-        x[np.abs(x) < 1e-3] = 0.5  # keep clear of kinks
+        x[np.abs(x) < 1e-3] = 0.5  # keep clear of kinks ...
+        if self.kinks:
+            x[0, ::2] = 0.0  # ... except where the kink itself is tested
         done = _forward_backward(report, student, ref, x, rng, self.allowed,
                                  lambda dout: {k: v(x, dout, ref) for k, v in self.variants.items()})
         if done is None:
@@ -117,11 +120,14 @@ class LayerExercise(Exercise):
         report.cases += 1
         case = "a second backward pass without zero_grad"
         ok, _ = _call(report, student.backward, case, dout, allowed=self.allowed)
+        once = {attr: getattr(ref, attr).grad.copy() for attr in self.params}
         ref.backward(dout)
         for attr in self.params if ok else ():
             got = as_checked_array(getattr(student, attr).grad, report, case)
             if got is not None and not close(got, getattr(ref, attr).grad, 1e-6, 1e-9):
-                report.fail("assign_instead_of_add", case=case)
+                # = instead of += leaves exactly one pass's gradient; anything else means the
+                # first pass changed what the second one read.
+                report.fail("assign_instead_of_add" if close(got, once[attr], 1e-6, 1e-9) else "second_backward_differs", case=case)
                 return
 
 
@@ -176,7 +182,8 @@ class OptimizerExercise(Exercise):
         start = [rng.standard_normal((4, 3)), rng.standard_normal(3)]
         for kwargs in self.configs(hidden):
             report.cases += 1
-            case = f"{self.steps} steps of {self.name}({', '.join(f'{k}={v}' for k, v in kwargs.items())})"
+            case = (f"{self.steps} steps of {self.name}({', '.join(f'{k}={v}' for k, v in kwargs.items())}), "
+                    f"with lr lowered after {self.steps // 2}")
             got = self._trajectory(cls, start, kwargs, report, case)
             if got is None:
                 return
@@ -195,7 +202,9 @@ class OptimizerExercise(Exercise):
         params = [hand_over(cls, Parameter(w)) for w in start]
         if report is None:
             opt = cls(params, **kwargs)
-            for _ in range(self.steps):
+            for step in range(self.steps):
+                if step == self.steps // 2:
+                    self._change_lr(opt)
                 opt.zero_grad()
                 for p in params:
                     p.grad += _optimizer_gradient(p.value)
@@ -204,7 +213,9 @@ class OptimizerExercise(Exercise):
         ok, opt = _call(report, cls, case, params, allowed=self.allowed, copy=False, **kwargs)
         if not ok:
             return None
-        for _ in range(self.steps):
+        for step in range(self.steps):
+            if step == self.steps // 2:
+                self._change_lr(opt, report, case)
             if not _call(report, opt.zero_grad, case, allowed=self.allowed)[0]:
                 return None
             if any(p.grad.any() for p in params):
@@ -215,6 +226,17 @@ class OptimizerExercise(Exercise):
             if not _call(report, opt.step, case, allowed=self.allowed, nonfinite_key="optimizer_nonfinite")[0]:
                 return None
         return [p.value for p in params]
+
+    @staticmethod
+    def _change_lr(opt: Any, report: Report | None = None, case: str = "") -> None:
+        """Lower lr halfway, as a schedule does (09's section 9): rules that fold lr into the
+        running state agree with torch.optim only while lr stays the same."""
+        lr = getattr(opt, "lr", None)
+        if not isinstance(lr, (int, float)) or isinstance(lr, bool):
+            if report is not None:
+                report.fail("missing_attribute", attr="lr", when="__init__", hint="store the learning rate as self.lr and read it in step")
+            return
+        opt.lr = 0.4 * lr
 
     def _check_defaults(self, cls: type, report: Report) -> None:
         try:
@@ -262,8 +284,12 @@ class MinibatchExercise(Exercise):
                     return
                 same = all(np.array_equal(a[0], b[0]) for a, b in zip(batches, again))
                 differs = any(not np.array_equal(a[0], b[0]) for a, b in zip(batches, other))
+                # Which samples share a batch must change with the seed too, not only their order.
+                regrouped = any(set(a[0][:, 0].tolist()) != set(b[0][:, 0].tolist()) for a, b in zip(batches, other))
                 if not (same and differs):
                     report.fail("ignores_rng", case=case)
+                elif n > batch_size and not regrouped:
+                    report.fail("batches_fixed_blocks", case=case)
 
     @staticmethod
     def _batches(fn, X, y, batch_size, seed, report, case):
@@ -287,10 +313,11 @@ class AccuracyGoalExercise(Exercise):
     def run(self, predict: Callable, report: Report, rng: np.random.Generator, hidden: bool) -> None:
         X, y = self.data()
         everything = self._accuracy(predict, X, y, f"the {len(X)} held-out digits", report)
-        if everything is None or not hidden:
+        if everything is None:
             return
-        # Other orders and selections of the same digits: a predict() that ignores X, or that
-        # standardises X with its own statistics, fails these.
+        # Other orders and selections of the same digits, in both parts (notebook 08 warns of
+        # exactly this): a predict() that ignores X, or standardises X with its own
+        # statistics, fails these.
         order = rng.permutation(len(X))
         few = np.flatnonzero(y < 3)
         for idx, case, goal in ((order, "the held-out digits, shuffled", self.goal),

@@ -309,6 +309,11 @@ def _judge_layer(worker: Worker, judge_id: int, ref: dict) -> Any:
         def parameters(self):
             return list(self.params)
 
+        def train(self, mode=True):
+            super().train(mode)
+            worker.call_judge(judge_id, "train", (self.training,), {})  # the judge's layer changes mode too
+            return self
+
         def __repr__(self) -> str:
             return f"{ref.get('name', 'Layer')}() (given by the grader)"
 

@@ -1,7 +1,7 @@
 """The course's exercises, by notebook. Each notebook's ``grading.start`` names its key here."""
 from __future__ import annotations
 
-from . import activations, chain_rule, debugging, digits, gradient_descent, logistic, losses, network, optimizers
+from . import activations, chain_rule, debugging, deep, digits, gradient_descent, logistic, losses, network, optimizers, regularisation
 
 NOTEBOOKS = {
     "01-derivatives-and-the-chain-rule": chain_rule.EXERCISES,
@@ -13,6 +13,8 @@ NOTEBOOKS = {
     "07-gradient-checking-and-debugging": debugging.EXERCISES,
     "08-training-on-real-data": digits.EXERCISES,
     "09-optimizers": optimizers.EXERCISES,
+    "10-deep-networks": deep.EXERCISES,
+    "11-regularisation": regularisation.EXERCISES,
 }
 EXERCISES = {exercise.name: exercise for exercises in NOTEBOOKS.values() for exercise in exercises}
 assert len(EXERCISES) == sum(map(len, NOTEBOOKS.values())), "exercise names must be unique across notebooks"

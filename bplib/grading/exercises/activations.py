@@ -35,12 +35,18 @@ def _softmax_cases(rng, hidden):
         Case(f"float32 ({n}, {c}) logits", (rng.standard_normal((n, c)).astype(np.float32),), float32=True),
         Case("a single sample (1, 6)", (rng.standard_normal((1, 6)),)),
         Case("float32 logits as large as ±1e4", (np.array([[1e4, 0.0, -1e4], [5.0, -1e4, 1e4]], dtype=np.float32),), float32=True),
+        Case("rows whose largest logits differ by more than 800", (np.array([[1000.0, 0.0, -5.0], [3.0, 1.0, -2.0], [-900.0, -1000.0, -950.0]]),)),
     ]
 
 
 def _softmax_no_keepdims(x, axis=-1):
     e = np.exp(x - np.max(x, axis=axis, keepdims=True))
     return e / np.sum(e, axis=axis)
+
+
+def _softmax_global_max(x, axis=-1):
+    e = np.exp(x - np.max(x))
+    return e / np.sum(e, axis=axis, keepdims=True)
 
 
 def _softmax_other_axis(x, axis=-1):
@@ -53,24 +59,32 @@ EXERCISES = [
     FunctionExercise("sigmoid", ref.sigmoid, _cases, nonfinite_key="overflow_sigmoid"),
     FunctionExercise(
         "sigmoid_grad", ref.sigmoid_grad, _cases, nonfinite_key="overflow_sigmoid_grad",
-        variants={"grad_of_activated": lambda x: ref.sigmoid_grad(ref.sigmoid(x))},
+        variants={"grad_of_activated": lambda x: ref.sigmoid_grad(ref.sigmoid(x)),
+                  "derivative_of_the_input": lambda x: np.asarray(x) * (1 - np.asarray(x))},
     ),
     FunctionExercise(
         "tanh_grad", ref.tanh_grad, _cases,
-        variants={"grad_of_activated": lambda x: ref.tanh_grad(ref.tanh(x))},
+        variants={"grad_of_activated": lambda x: ref.tanh_grad(ref.tanh(x)),
+                  "tanh_grad_without_square": lambda x: 1 - ref.tanh(x),
+                  "derivative_of_the_input": lambda x: 1 - np.asarray(x) ** 2},
     ),
     FunctionExercise("relu", ref.relu, _kink_cases),
     FunctionExercise(
         "relu_grad", ref.relu_grad, _kink_cases,
         variants={"relu_grad_at_zero": lambda x: (np.asarray(x) >= 0).astype(np.asarray(x).dtype)},
     ),
-    FunctionExercise("leaky_relu", ref.leaky_relu, _leaky_cases),
+    FunctionExercise("leaky_relu", ref.leaky_relu, _leaky_cases,
+                     variants={"leaky_slope_on_positive_side": lambda x, alpha=0.01: np.where(np.asarray(x) > 0, alpha * np.asarray(x), x),
+                               "ignores_alpha": lambda x, alpha=0.01: ref.leaky_relu(x)}),
     FunctionExercise(
         "leaky_relu_grad", ref.leaky_relu_grad, _leaky_cases,
-        variants={"relu_grad_at_zero": lambda x, alpha=0.01: np.where(np.asarray(x) >= 0, 1.0, alpha)},
+        variants={"relu_grad_at_zero": lambda x, alpha=0.01: np.where(np.asarray(x) >= 0, 1.0, alpha),
+                  "leaky_slope_on_positive_side": lambda x, alpha=0.01: np.where(np.asarray(x) > 0, alpha, 1.0),
+                  "ignores_alpha": lambda x, alpha=0.01: ref.leaky_relu_grad(x)},
     ),
     FunctionExercise(
         "softmax", ref.softmax, _softmax_cases, nonfinite_key="overflow_softmax",
-        variants={"softmax_wrong_axis": _softmax_other_axis, "softmax_no_keepdims": _softmax_no_keepdims},
+        variants={"softmax_wrong_axis": _softmax_other_axis, "softmax_no_keepdims": _softmax_no_keepdims,
+                  "softmax_global_max": _softmax_global_max},
     ),
 ]

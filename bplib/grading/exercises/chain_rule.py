@@ -72,7 +72,8 @@ def _mul_cases(rng, hidden):
 
 EXERCISES = [
     FunctionExercise("centred_difference", centred_difference, _difference_cases, rtol=1e-9, atol=1e-12,
-                     variants={"forward_difference": _forward_difference}),
+                     variants={"forward_difference": _forward_difference,
+                               "ignores_h": lambda f, x, h=1e-5: centred_difference(f, x)}),
     # Tight: a hand-derived formula agrees with reverse mode to ~1e-16, while a finite
     # difference (which would skip the derivation) is off by ~1e-10.
     FunctionExercise("neuron_gradients", neuron_gradients, _neuron_cases, outputs=("dL_dw", "dL_db"), rtol=1e-11, atol=1e-14,

@@ -47,21 +47,33 @@ def two_layer_backward(x, y, W1, b1, W2, b2):
     return x.T @ dh, dh.sum(axis=0), h.T @ dscores, dscores.sum(axis=0)
 
 
-def _no_relu_derivative(x, y, W1, b1, W2, b2):
-    n = len(y)
-    h = np.maximum(x @ W1 + b1, 0)
-    dscores = softmax(h @ W2 + b2)
-    dscores[np.arange(n), y] -= 1
-    dscores /= n
-    dh = dscores @ W2.T
-    return x.T @ dh, dh.sum(axis=0), h.T @ dscores, dscores.sum(axis=0)
+def _two_layer_with_mask(relu_mask):
+    def backward(x, y, W1, b1, W2, b2):
+        n = len(y)
+        h_pre = x @ W1 + b1
+        h = np.maximum(h_pre, 0)
+        dscores = softmax(h @ W2 + b2)
+        dscores[np.arange(n), y] -= 1
+        dscores /= n
+        dh = (dscores @ W2.T) * relu_mask(h_pre)
+        return x.T @ dh, dh.sum(axis=0), h.T @ dscores, dscores.sum(axis=0)
+    return backward
+
+
+_no_relu_derivative = _two_layer_with_mask(lambda h_pre: 1.0)
 
 
 def _two_layer_cases(rng, hidden):
     n, d, h, c = (8, 3, 5, 4) if hidden else (6, 4, 5, 3)
     args = (rng.standard_normal((n, d)), rng.integers(0, c, n), rng.standard_normal((d, h)), 0.1 * rng.standard_normal(h),
             rng.standard_normal((h, c)), 0.1 * rng.standard_normal(c))
-    return [Case(f"N={n}, D={d}, H={h}, C={c}", args, batch=n)]
+    # A blank sample and biases with exact zeros put pre-activations exactly on ReLU's kink,
+    # where the slope taken is 0 (h_pre > 0, as PyTorch): a mask h_pre >= 0 differs there.
+    x, y, W1, b1, W2, b2 = (a.copy() for a in args)
+    x[0], b1[::2] = 0.0, 0.0
+    return [Case(f"N={n}, D={d}, H={h}, C={c}", args, batch=n),
+            Case(f"N={n}, D={d}, H={h}, C={c}, with a blank sample and zero biases (pre-activations exactly 0)",
+                 (x, y, W1, b1, W2, b2), batch=n)]
 
 
 def l2_grads(x, dout, W, b, reg):
@@ -89,7 +101,8 @@ EXERCISES = [
     FunctionExercise("sigmoid_backward", sigmoid_backward, _sigmoid_cases,
                      variants={"grad_of_activated": lambda out, dout: dout * sigmoid(out) * (1 - sigmoid(out))}),
     FunctionExercise("two_layer_backward", two_layer_backward, _two_layer_cases, outputs=("dW1", "db1", "dW2", "db2"),
-                     variants={"missing_activation_derivative": _no_relu_derivative}),
+                     variants={"missing_activation_derivative": _no_relu_derivative,
+                               "relu_grad_at_zero": _two_layer_with_mask(lambda h_pre: h_pre >= 0)}),
     FunctionExercise("l2_grads", l2_grads, _l2_cases, outputs=("dW", "db"),
                      variants={"regularised_bias": lambda x, dout, W, b, reg: (x.T @ dout + reg * W, dout.sum(axis=0) + reg * b),
                                "regularisation_missing": lambda x, dout, W, b, reg: (x.T @ dout, dout.sum(axis=0)),

@@ -46,7 +46,7 @@ def _predict_reference(X):
 
 
 EXERCISES = [
-    FunctionExercise("accuracy", accuracy, _accuracy_cases,
+    FunctionExercise("accuracy", accuracy, _accuracy_cases, ratios=False,
                      variants={"argmax_axis": lambda s, y: float(np.mean(np.argmax(s) == y)),
                                "accuracy_count": lambda s, y: float(np.sum(np.argmax(s, axis=1) == y))}),
     FunctionExercise("confusion_matrix", confusion_matrix, _confusion_cases,

@@ -70,7 +70,28 @@ def _class_cases(rng, hidden):
         Case("logits as large as ±1e4", (np.array([[1e4, 0.0, -1e4, 5.0], [-1e4, 1e4, 0.0, 1.0], [0.0, -1e4, 1e4, -1e4]]), np.array([2, 1, 0])), batch=3),
         Case("a single sample (1, 6)", (rng.standard_normal((1, 6)), np.array([3])), batch=1),
         Case(f"float32 ({n}, {c}) logits", (rng.standard_normal((n, c)).astype(np.float32), rng.integers(0, c, size=n)), batch=n, float32=True),
+        Case("rows whose largest logits differ by more than 800", (ROWS_FAR_APART, np.array([0, 2, 1])), batch=3),
     ]
+
+
+# Shifting by one maximum for the whole array, instead of each row's, leaves the last row's
+# exponentials all at 0 (they underflow): its softmax is then 0 / 0.
+ROWS_FAR_APART = np.array([[1000.0, 0.0, -5.0, 2.0], [3.0, 1.0, -2.0, 0.5], [-900.0, -1000.0, -950.0, -905.0]])
+
+
+def _global_max_log_softmax(z):
+    shifted = np.asarray(z, dtype=np.float64) - np.max(z)
+    return shifted - np.log(np.sum(np.exp(shifted), axis=1, keepdims=True))
+
+
+def _global_max_loss(z, y):
+    return float(-np.mean(_global_max_log_softmax(z)[np.arange(len(y)), y]))
+
+
+def _global_max_grad(z, y):
+    p = np.exp(_global_max_log_softmax(z))
+    p[np.arange(len(y)), y] -= 1
+    return p / len(y)
 
 
 def _elementwise_softmax_grad(logits, labels):
@@ -82,17 +103,21 @@ def _elementwise_softmax_grad(logits, labels):
 
 EXERCISES = [
     FunctionExercise("mse", ref.mse, _regression_cases),
-    FunctionExercise("mse_grad", ref.mse_grad, _regression_cases),
+    FunctionExercise("mse_grad", ref.mse_grad, _regression_cases,
+                     variants={"mean_over_rows_only": lambda p, t: 2 * (np.asarray(p) - t) / len(p)}),
     # Clipping p to [eps, 1 - eps] instead of clamping the log is fine: rtol leaves room for it.
     FunctionExercise("binary_cross_entropy", ref.binary_cross_entropy, _probability_cases, nonfinite_key="log_of_zero",
-                     right_but_nonfinite_key="log_zero_on_the_way", rtol=1e-5),
+                     right_but_nonfinite_key="log_zero_on_the_way", rtol=1e-5,
+                     variants={"bce_log_p_twice": lambda p, t: float(-np.mean(np.asarray(t) * np.log(p) + (1 - np.asarray(t)) * np.log(p)))}),
     FunctionExercise("binary_cross_entropy_grad", ref.binary_cross_entropy_grad, _probability_grad_cases, rtol=1e-5),
     FunctionExercise("binary_cross_entropy_with_logits", ref.binary_cross_entropy_with_logits, _logit_cases, nonfinite_key="log_of_zero"),
     FunctionExercise("binary_cross_entropy_with_logits_grad", ref.binary_cross_entropy_with_logits_grad, _logit_cases, nonfinite_key="overflow_sigmoid"),
     FunctionExercise("softmax_cross_entropy", ref.softmax_cross_entropy, _class_cases, nonfinite_key="log_of_zero",
                      right_but_nonfinite_key="log_zero_on_the_way",
-                     variants={"mean_over_classes": lambda z, y: ref.softmax_cross_entropy(z, y) / np.shape(z)[1]}),
+                     variants={"mean_over_classes": lambda z, y: ref.softmax_cross_entropy(z, y) / np.shape(z)[1],
+                               "softmax_global_max": _global_max_loss}),
     FunctionExercise("softmax_cross_entropy_grad", ref.softmax_cross_entropy_grad, _class_cases, nonfinite_key="overflow_softmax",
                      variants={"softmax_elementwise_grad": _elementwise_softmax_grad,
-                               "mean_over_classes": lambda z, y: ref.softmax_cross_entropy_grad(z, y) / np.shape(z)[1]}),
+                               "mean_over_classes": lambda z, y: ref.softmax_cross_entropy_grad(z, y) / np.shape(z)[1],
+                               "softmax_global_max": _global_max_grad}),
 ]

@@ -33,8 +33,10 @@ def _layers(seed, d, h, c):
 
 EXERCISES = [
     LayerExercise("Dense", Dense, _dense, params=("W", "b"), allowed=_HANDED_OUT,
-                  grad_variants={"b": {"summed_over_everything": lambda x, dout, ref: np.full(dout.shape[1], dout.sum())}}),
-    LayerExercise("ReLU", ReLU, _activation, allowed=_HANDED_OUT, variants={"missing_local_derivative": lambda x, dout, ref: dout}),
+                  grad_variants={"b": {"summed_over_everything": lambda x, dout, ref: np.full(dout.shape[1], dout.sum()),
+                                       "bias_grad_missing": lambda x, dout, ref: np.zeros(dout.shape[1])}}),
+    LayerExercise("ReLU", ReLU, _activation, allowed=_HANDED_OUT, kinks=True,
+                  variants={"missing_local_derivative": lambda x, dout, ref: dout, "relu_grad_at_zero": lambda x, dout, ref: dout * (x >= 0)}),
     LayerExercise("Sigmoid", Sigmoid, _activation, allowed=_HANDED_OUT, large_inputs=True,
                   variants={"grad_of_activated": _sigmoid_of_output, "missing_local_derivative": lambda x, dout, ref: dout}),
     SequentialExercise("Sequential", Sequential, _layers, allowed=_LAYERS + (Layer,)),

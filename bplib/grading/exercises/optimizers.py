@@ -11,8 +11,11 @@ from ..stateful import OptimizerExercise
 class _Plain:
     """Known wrong optimizers, written plainly: a student whose numbers match one gets its hint."""
 
+    default_lr = 0.01
+
     def __init__(self, params, **kwargs):
         self.params, self.kw, self.t = list(params), kwargs, 0
+        self.lr = kwargs.get("lr", self.default_lr)  # the check changes it partway, as a schedule would
         self.state = [dict(m=np.zeros_like(p.value), v=np.zeros_like(p.value), b=None) for p in self.params]
 
     def zero_grad(self):
@@ -24,13 +27,27 @@ class _PlainSGD(_Plain):
     sign, lookahead = 1.0, True
 
     def step(self):
-        mu, lr = self.kw.get("momentum", 0.0), self.kw["lr"]
+        mu, lr = self.kw.get("momentum", 0.0), self.lr
         for p, s in zip(self.params, self.state):
             g = p.grad.copy()
             if mu:
                 s["b"] = g if s["b"] is None else mu * s["b"] + g
                 g = g + mu * s["b"] if self.kw.get("nesterov") and self.lookahead else s["b"]
             p.value -= self.sign * lr * g
+
+
+class _LrInsideVelocity(_PlainSGD):
+    """b = μb + lr·g, then w -= b (w -= lr·g + μb with Nesterov): torch.optim.SGD's numbers
+    only while lr stays the same; after a change the old steps keep the old lr."""
+
+    def step(self):
+        mu, lr = self.kw.get("momentum", 0.0), self.lr
+        for p, s in zip(self.params, self.state):
+            g = lr * p.grad
+            if mu:
+                s["b"] = g if s["b"] is None else mu * s["b"] + g
+                g = g + mu * s["b"] if self.kw.get("nesterov") else s["b"]
+            p.value -= g
 
 
 class _SGDAscent(_PlainSGD):
@@ -49,31 +66,60 @@ class _EpsInsideSqrt(_Plain):
             kind = self.kind
             if kind == "adagrad":
                 s["v"] = s["v"] + g * g
-                p.value -= self.kw.get("lr", 0.01) * g / np.sqrt(s["v"] + self.kw.get("eps", 1e-10))
+                p.value -= self.lr * g / np.sqrt(s["v"] + self.kw.get("eps", 1e-10))
             elif kind == "rmsprop":
                 a = self.kw.get("alpha", 0.99)
                 s["v"] = a * s["v"] + (1 - a) * g * g
-                p.value -= self.kw.get("lr", 0.01) * g / np.sqrt(s["v"] + self.kw.get("eps", 1e-8))
+                p.value -= self.lr * g / np.sqrt(s["v"] + self.kw.get("eps", 1e-8))
             else:
                 b1, b2 = self.kw.get("betas", (0.9, 0.999))
                 s["m"] = b1 * s["m"] + (1 - b1) * g
                 s["v"] = b2 * s["v"] + (1 - b2) * g * g
                 m_hat, v_hat = s["m"] / (1 - b1**self.t), s["v"] / (1 - b2**self.t)
-                p.value -= self.kw.get("lr", 1e-3) * m_hat / np.sqrt(v_hat + self.kw.get("eps", 1e-8))
+                p.value -= self.lr * m_hat / np.sqrt(v_hat + self.kw.get("eps", 1e-8))
 
 
 def _eps_inside(kind):
-    return type(f"_EpsInside_{kind}", (_EpsInsideSqrt,), {"kind": kind})
+    return type(f"_EpsInside_{kind}", (_EpsInsideSqrt,), {"kind": kind, "default_lr": 1e-3 if kind == "adam" else 0.01})
 
 
 class _AdamNoBiasCorrection(_Plain):
+    default_lr = 1e-3
+
     def step(self):
         b1, b2 = self.kw.get("betas", (0.9, 0.999))
         for p, s in zip(self.params, self.state):
             g = p.grad
             s["m"] = b1 * s["m"] + (1 - b1) * g
             s["v"] = b2 * s["v"] + (1 - b2) * g * g
-            p.value -= self.kw.get("lr", 1e-3) * s["m"] / (np.sqrt(s["v"]) + self.kw.get("eps", 1e-8))
+            p.value -= self.lr * s["m"] / (np.sqrt(s["v"]) + self.kw.get("eps", 1e-8))
+
+
+class _AdamCorrectionInPlace(_Plain):
+    """m and v divided by their bias corrections *and stored*: the next step corrects them again."""
+    default_lr = 1e-3
+
+    def step(self):
+        self.t += 1
+        b1, b2 = self.kw.get("betas", (0.9, 0.999))
+        for p, s in zip(self.params, self.state):
+            s["m"] = (b1 * s["m"] + (1 - b1) * p.grad) / (1 - b1**self.t)
+            s["v"] = (b2 * s["v"] + (1 - b2) * p.grad**2) / (1 - b2**self.t)
+            p.value -= self.lr * s["m"] / (np.sqrt(s["v"]) + self.kw.get("eps", 1e-8))
+
+
+class _AdamStepPerParameter(_Plain):
+    """t counted once per parameter instead of once per step."""
+    default_lr = 1e-3
+
+    def step(self):
+        b1, b2 = self.kw.get("betas", (0.9, 0.999))
+        for p, s in zip(self.params, self.state):
+            self.t += 1
+            s["m"] = b1 * s["m"] + (1 - b1) * p.grad
+            s["v"] = b2 * s["v"] + (1 - b2) * p.grad**2
+            m_hat, v_hat = s["m"] / (1 - b1**self.t), s["v"] / (1 - b2**self.t)
+            p.value -= self.lr * m_hat / (np.sqrt(v_hat) + self.kw.get("eps", 1e-8))
 
 
 def _forgetful(cls: type) -> type:
@@ -95,7 +141,8 @@ EXERCISES = [
         "SGD", SGD,
         lambda hidden: [dict(lr=0.1, momentum=0.5, nesterov=True), dict(lr=0.02, momentum=0.99)] if hidden
         else [dict(lr=0.05), dict(lr=0.05, momentum=0.9), dict(lr=0.05, momentum=0.9, nesterov=True)],
-        variants={"nesterov_lookahead": _NesterovAsPlainMomentum, "ascent": _SGDAscent, "optimizer_state_lost": _forgetful(SGD)},
+        variants={"nesterov_lookahead": _NesterovAsPlainMomentum, "ascent": _SGDAscent, "optimizer_state_lost": _forgetful(SGD),
+                  "lr_inside_velocity": _LrInsideVelocity},
     ),
     # Each visible set includes a large eps, where eps inside or outside the root differ clearly.
     OptimizerExercise("AdaGrad", AdaGrad, lambda hidden: [dict(lr=0.1, eps=1e-6)] if hidden else [dict(), dict(lr=0.3, eps=1e-2)],
@@ -105,5 +152,6 @@ EXERCISES = [
                       variants={"eps_inside_sqrt": _eps_inside("rmsprop"), "optimizer_state_lost": _forgetful(RMSProp)}),
     OptimizerExercise("Adam", Adam, lambda hidden: [dict(lr=0.02, betas=(0.8, 0.99))] if hidden else [dict(), dict(lr=0.05, eps=1e-2)],
                       variants={"adam_no_bias_correction": _AdamNoBiasCorrection, "eps_inside_sqrt": _eps_inside("adam"),
+                                "adam_correction_stored": _AdamCorrectionInPlace, "adam_step_per_parameter": _AdamStepPerParameter,
                                 "optimizer_state_lost": _forgetful(Adam)}),
 ]
