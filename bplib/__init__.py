@@ -7,6 +7,7 @@ Modules, in the order the course meets them:
 - ``bplib.losses``       mse, binary and softmax cross-entropy, their gradients, loss objects
 - ``bplib.layers``       Parameter, Layer, Dense, activation layers, BatchNorm1d, Dropout, Residual
 - ``bplib.network``      Sequential, fit, evaluate, gradient_norms, EarlyStopping
+- ``bplib.metrics``      accuracy, confusion_matrix (numpy only)
 - ``bplib.optim``        SGD, AdaGrad, RMSProp, Adam, clip_grad_norm
 - ``bplib.gradcheck``    numerical_gradient, rel_error, check_layer
 - ``bplib.conv``         Conv2d, MaxPool2d, Flatten (also in bplib.layers)
@@ -16,6 +17,6 @@ Modules, in the order the course meets them:
 - ``bplib.plot``         the course's figures (imports matplotlib, so it is not imported here)
 - ``bplib.grading``      the checks that the notebooks' tests call
 """
-from . import activations, gradcheck, init, layers, losses, network, optim
+from . import activations, gradcheck, init, layers, losses, metrics, network, optim
 
 __version__ = "0.1.0"

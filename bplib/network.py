@@ -1,12 +1,12 @@
 """Networks built from layers, and a training loop written the way PyTorch users write theirs."""
 from __future__ import annotations
 
-from typing import Iterable
 
 import numpy as np
 
 from .layers import Layer, Parameter, _named_parameters
 from .losses import BCEWithLogitsLoss, SoftmaxCrossEntropy
+from .metrics import accuracy
 
 
 class Sequential(Layer):
@@ -59,23 +59,6 @@ class Sequential(Layer):
     def __repr__(self) -> str:
         inner = "".join(f"\n  ({i}): {layer!r}" for i, layer in enumerate(self.layers))
         return f"Sequential({inner}\n)"
-
-
-def accuracy(scores, y) -> float:
-    """Fraction of correct predictions.
-
-    Parameters
-    ----------
-    scores : array_like, shape (N, C) class scores, or (N,) / (N, 1) binary logits
-        Binary logits are read as class 1 where the logit is positive (probability > 0.5).
-    y : array_like, shape (N,) integer labels (or (N, 1) for the binary case)
-    """
-    scores, y = np.asarray(scores), np.asarray(y)
-    if scores.ndim == 2 and scores.shape[1] > 1:
-        predicted = scores.argmax(axis=1)
-    else:
-        predicted = (scores.reshape(-1) > 0).astype(np.int64)
-    return float(np.mean(predicted == y.reshape(-1)))
 
 
 def _has_accuracy(loss_fn) -> bool:

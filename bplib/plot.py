@@ -19,6 +19,8 @@ from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.ticker import MaxNLocator
 
+from .metrics import class_indices, confusion_matrix  # confusion_matrix: also plot's, as before
+
 __all__ = [
     "confusion_matrix",
     "decision_grid",
@@ -44,29 +46,6 @@ def _get_ax(ax: Axes | None, figsize: tuple[float, float] = (6, 4)) -> Axes:
     if ax is None:
         _, ax = plt.subplots(figsize=figsize, layout="constrained")
     return ax
-
-
-def _class_indices(y, name: str = "y") -> np.ndarray:
-    """Integer class indices (N,) from labels (N,) or from one-hot rows / scores (N, C).
-
-    Float labels are accepted when they hold whole numbers (0.0, 1.0, ...); anything else
-    (e.g. probabilities) is refused, because guessing a threshold would hide a bug.
-    """
-    y = np.asarray(y)
-    if y.ndim == 2 and y.shape[1] > 1:
-        return y.argmax(axis=1)
-    if y.ndim == 2:  # (N, 1)
-        y = y[:, 0]
-    if y.ndim != 1:
-        raise ValueError(f"{name} must have shape (N,) or (N, C); got shape {y.shape}")
-    if y.dtype.kind in "biu":
-        return y.astype(np.int64)
-    if y.dtype.kind == "f" and np.all(y == np.round(y)):
-        return y.astype(np.int64)
-    raise ValueError(
-        f"{name} must hold integer class labels (or (N, C) scores); got dtype {y.dtype} "
-        "with non-integer values. Threshold probabilities first, e.g. (p > 0.5).astype(int)."
-    )
 
 
 def _predicted_classes(out) -> np.ndarray:
@@ -209,7 +188,7 @@ def plot_decision_boundary(
     """
     xx, yy, zz = decision_grid(predict, X, resolution, padding)
     X = np.asarray(X, dtype=float)
-    y = _class_indices(y)
+    y = class_indices(y)
     n_classes = int(max(zz.max(), y.max())) + 1
     colors = _class_colors(n_classes)
     cmap = ListedColormap(colors)
@@ -227,36 +206,6 @@ def plot_decision_boundary(
     ax.set_ylabel("$x_2$")
     ax.set_title("Decision boundary (background: predicted class)")
     return ax
-
-
-def confusion_matrix(y_true: np.ndarray, y_pred: np.ndarray, num_classes: int | None = None) -> np.ndarray:
-    """Count how often each true class was predicted as each class.
-
-    Parameters
-    ----------
-    y_true : ndarray, shape (N,) of int, or (N, C) one-hot
-        True classes.
-    y_pred : ndarray, shape (N,) of int, or (N, C) scores / probabilities (argmax is taken)
-        Predicted classes.
-    num_classes : int, optional
-        C. Defaults to the largest label seen plus one.
-
-    Returns
-    -------
-    ndarray of int64, shape (C, C)
-        ``cm[i, j]`` = number of samples of true class ``i`` predicted as class ``j``
-        (rows = true class, columns = predicted class). ``np.trace(cm) / cm.sum()`` is the accuracy.
-    """
-    t = _class_indices(y_true, "y_true")
-    p = _class_indices(y_pred, "y_pred")
-    if t.shape != p.shape:
-        raise ValueError(f"y_true and y_pred must hold the same number of samples; got {t.shape} and {p.shape}")
-    if num_classes is None:
-        num_classes = int(max(t.max(initial=-1), p.max(initial=-1))) + 1
-    if t.size and (min(t.min(), p.min()) < 0 or max(t.max(), p.max()) >= num_classes):
-        raise ValueError(f"labels must lie in 0 .. {num_classes - 1} (num_classes={num_classes})")
-    counts = np.bincount(t * num_classes + p, minlength=num_classes * num_classes)
-    return counts.reshape(num_classes, num_classes).astype(np.int64)
 
 
 def plot_confusion_matrix(
@@ -344,8 +293,8 @@ def plot_digits(
     if images.ndim != 3:
         raise ValueError(f"images must have shape (N, D) or (N, H, W); got shape {images.shape}")
     n = len(images)
-    labels = None if labels is None else _class_indices(labels, "labels")
-    predictions = None if predictions is None else _class_indices(predictions, "predictions")
+    labels = None if labels is None else class_indices(labels, "labels")
+    predictions = None if predictions is None else class_indices(predictions, "predictions")
 
     if ax is None:
         ncols = max(1, min(ncols, n))

@@ -4,8 +4,7 @@ from __future__ import annotations
 import numpy as np
 
 from ...data import load_digits, train_test_split
-from ...network import accuracy
-from ...plot import confusion_matrix
+from ...metrics import accuracy, confusion_matrix
 from ..exercise import ANY_BPLIB, Case, FunctionExercise
 from ..stateful import AccuracyGoalExercise
 
