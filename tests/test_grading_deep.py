@@ -102,7 +102,6 @@ class BatchNorm1dInPlace(BatchNorm1d):
     def forward(self, x):
         if not self.training:
             return super().forward(x)
-        n = x.shape[0]
         mean = x.mean(axis=0)
         var = ((x - mean) ** 2).mean(axis=0)
         self.running_mean *= 1 - self.momentum

@@ -8,9 +8,13 @@ files nbgrader wrote. Crafted, hostile submissions are tests/test_judge_attacks.
 from __future__ import annotations
 
 import filecmp
+import functools
 import os
 import re
 import shutil
+import subprocess
+import sys
+import tempfile
 from pathlib import Path
 
 import nbformat
@@ -18,7 +22,7 @@ import pytest
 
 from bplib.grading.sandbox import sandbox_problem
 from tools import submissions
-from tools.course import assignments
+from tools.course import assignments, nbgrader_env
 from tools.course import nbgrader as run_nbgrader
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -38,9 +42,20 @@ def nbgrader(*args, cwd, check=True):
     return run_nbgrader(*args, cwd=cwd, check=check, capture_output=True, text=True)
 
 
+@functools.cache
+def _empty_gradebook() -> Path:
+    """A new gradebook, made once per process by nbgrader itself: a new one costs a 2.5 s
+    `alembic heads` subprocess, and every scratch course would pay it."""
+    path = Path(tempfile.mkdtemp()) / "gradebook.db"
+    subprocess.run([sys.executable, "-c", f"from nbgrader.api import Gradebook; Gradebook('sqlite:///{path}').close()"],
+                   env=nbgrader_env(), check=True)  # nbgrader_env: alembic on the PATH
+    return path
+
+
 def _grade(root: Path, assignment: str) -> None:
     """Release one assignment in its own scratch course, submit, autograde, make feedback."""
     shutil.copy(ROOT / "nbgrader_config.py", root)
+    shutil.copy(_empty_gradebook(), root / "gradebook.db")
     shutil.copytree(ROOT / "solutions" / assignment, root / "solutions" / assignment)
     nbgrader("generate_assignment", assignment, "--force", cwd=root)
     student, solution = submissions.load(assignment, root)

@@ -4,7 +4,6 @@ the same guarded calls as ``FunctionExercise``.
 """
 from __future__ import annotations
 
-import copy
 import inspect
 from dataclasses import dataclass, field
 from typing import Any, Callable

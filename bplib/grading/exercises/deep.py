@@ -8,7 +8,7 @@ not the identity (Residual's two paths).
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Callable
 
 import numpy as np
@@ -256,7 +256,6 @@ class BatchNormExercise(Exercise):
             getattr(ref, attr).value[...] = value
         # Features of very different scales and offsets, and a batch too small for N and
         # N - 1 to look alike: the variance mistakes change the numbers clearly.
-        douts = []
         for step in range(2):
             x = rng.standard_normal((n, d)) * rng.uniform(0.5, 4.0, d) + rng.uniform(-3, 3, d)
             mean0, var0 = ref.running_mean.copy(), ref.running_var.copy()
@@ -269,7 +268,6 @@ class BatchNormExercise(Exercise):
             if not self._running_stats(student, ref, report, f"after the forward of {what}", _running_variants(x, mean0, var0, momentum)):
                 return
             dout = rng.standard_normal((n, d))
-            douts.append(dout)
             report.cases += 1
             ok, dx = _call(report, student.backward, f"backward of {what}", dout, allowed=self.allowed)
             if not ok or not compare(report, dx, ref.backward(dout), f"backward of {what} (dx)", batch=n,
