@@ -466,3 +466,24 @@ def test_every_cited_misconception_is_in_the_students_catalog():
     cited = {int(n) for text in texts for n in re.findall(r"[Mm]isconceptions? (\d+)", text)}
     assert cited and cited <= listed, f"cited but not in course/misconceptions.md: {sorted(cited - listed)}"
     assert "misconceptions.md" in (root / "course" / "00-welcome.ipynb").read_text()
+
+
+FEATURES = 2  # a notebook variable that a wrong train_logistic reads instead of X.shape[1]
+
+
+def test_a_size_read_from_the_notebook_is_named_first():
+    def logistic_grad(X, y, w, b):
+        error = 1 / (1 + np.exp(-(X @ w + b))) - y
+        return X.T @ error / len(y), float(np.mean(error))
+
+    def train_logistic(X, y, lr=0.1, epochs=100):
+        w, b = np.zeros(FEATURES), 0.0
+        for _ in range(epochs):
+            dw, db = logistic_grad(X, y, w, b)
+            w, b = w - lr * dw, b - lr * db
+        return w, b
+
+    grading.start("05-logistic-regression")
+    assert passes("logistic_grad", logistic_grad)
+    text = failure("train_logistic", train_logistic)
+    assert text.splitlines()[1].strip().startswith("1. train_logistic seems to read the notebook variable `FEATURES`"), text

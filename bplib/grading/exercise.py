@@ -23,7 +23,7 @@ from ._guard import CAPTURED_NUMPY, call_watched
 from .compare import as_checked_array, close, compare
 from .remote import ReferenceUnavailable, Remote, StudentTimeout, WorkerLost
 from .report import Report
-from .worker import notebook_arrays_read
+from .worker import notebook_data_read
 
 _errstate = CAPTURED_NUMPY["errstate"]
 _array_equal = CAPTURED_NUMPY["array_equal"]
@@ -240,8 +240,8 @@ def same_nonfinite(got: np.ndarray, wrong: Any, rtol: float, atol: float) -> boo
 
 
 def uses_notebook_global(fn: Callable) -> str | None:
-    """The name of a notebook-level array that ``fn`` reads, if any (misconception 24)."""
-    names = fn.notebook_globals() if isinstance(fn, Remote) else notebook_arrays_read(fn)
+    """The name of a notebook-level array or count that ``fn`` reads, if any (misconception 24)."""
+    names = fn.notebook_globals() if isinstance(fn, Remote) else notebook_data_read(fn)
     return names[0] if names else None
 
 
@@ -283,8 +283,8 @@ class FunctionExercise(Exercise):
                 return
         if not report.passed:
             global_name = uses_notebook_global(student)
-            if global_name:
-                report.fail("uses_global", global_name=global_name)
+            if global_name:  # the likely cause of what failed: said first
+                report.fail_first("uses_global", global_name=global_name)
 
     def _run_case(self, student: Callable, case: Case, report: Report) -> None:
         if case.raises:

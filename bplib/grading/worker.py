@@ -187,11 +187,17 @@ class Worker:
         return Parameter(self.decode(request["value"]), name=str(request.get("name", "")))
 
     def op_globals(self, request: dict) -> list[str]:
-        return notebook_arrays_read(self._target(request))
+        return notebook_data_read(self._target(request))
 
 
-def notebook_arrays_read(fn: Any) -> list[str]:
-    """Notebook-level arrays that a function's code reads as globals (misconception 24).
+def _notebook_data(value: Any) -> bool:
+    """An array or a count (D = 3) in the notebook: data that should come in as an argument."""
+    return isinstance(value, np.ndarray) or (isinstance(value, (int, np.integer)) and not isinstance(value, bool))
+
+
+def notebook_data_read(fn: Any) -> list[str]:
+    """Notebook-level arrays and integers that a function's code reads as globals
+    (misconception 24: a size or an array taken from the notebook, not from the arguments).
 
     Only real global loads count: ``np.mean`` reads the global ``np`` and its attribute
     ``mean``, which is not the notebook's array ``mean``.
@@ -200,7 +206,7 @@ def notebook_arrays_read(fn: Any) -> list[str]:
     if not isinstance(code, types.CodeType) or not isinstance(namespace, dict):
         return []
     names = [instruction.argval for c in _code_objects(code) for instruction in dis.get_instructions(c)
-             if instruction.opname in ("LOAD_GLOBAL", "LOAD_NAME") and isinstance(namespace.get(instruction.argval), np.ndarray)]
+             if instruction.opname in ("LOAD_GLOBAL", "LOAD_NAME") and _notebook_data(namespace.get(instruction.argval))]
     return list(dict.fromkeys(names))
 
 
