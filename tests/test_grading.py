@@ -487,3 +487,12 @@ def test_a_size_read_from_the_notebook_is_named_first():
     assert passes("logistic_grad", logistic_grad)
     text = failure("train_logistic", train_logistic)
     assert text.splitlines()[1].strip().startswith("1. train_logistic seems to read the notebook variable `FEATURES`"), text
+
+
+def test_an_error_broadcast_to_n_by_n_is_named_where_it_happens():
+    def linear_regression_grad(X, y, w, b):
+        error = (X @ w + b).reshape(-1, 1) - y  # (N, 1) - (N,): an (N, N) array
+        return 2 * X.T @ error / len(y), float(2 * np.mean(error))
+
+    grading.start("04-gradient-descent")
+    assert "broadcast to (N, N)" in failure("linear_regression_grad", linear_regression_grad)

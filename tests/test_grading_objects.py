@@ -400,3 +400,19 @@ class SequentialForwardOrder(Sequential):
 def test_shape_errors_name_the_product_or_the_order():
     assert "inner dimensions differ" in failure("Dense", DenseWithoutTranspose)
     assert "reversed(self.layers)" in failure("Sequential", SequentialForwardOrder)
+
+
+class SGDSharedVelocity(SGD):
+    def __init__(self, params, lr, momentum=0.0, nesterov=False):
+        super().__init__(params, lr, momentum, nesterov)
+        self.v = np.zeros_like(self.params[0].value)  # one buffer for parameters of different shapes
+
+    def step(self):
+        for p in self.params:
+            self.v = self.momentum * self.v + p.grad
+            p.value -= self.lr * self.v
+
+
+def test_one_state_buffer_shared_by_all_parameters_is_named():
+    grading.start("09-optimizers")
+    assert "one per parameter" in failure("SGD", SGDSharedVelocity)

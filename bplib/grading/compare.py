@@ -47,6 +47,8 @@ def _shape_problem(got: tuple, expected: tuple, batch: int | None) -> str:
         return "not_summed_over_batch"
     if batch is not None and len(got) == 2 and got[0] == got[1] == batch and expected in ((batch,), (batch, 1)):
         return "broadcast"
+    if batch is not None and batch > 1 and got == expected + (batch,):  # X.T @ (N, N): an error broadcast on the way
+        return "broadcast"
     return "wrong_shape"
 
 

@@ -183,11 +183,13 @@ def call_student(report: Report, fn: Callable, case: Case, allowed: tuple) -> tu
 
 
 def _raised_key(described: str) -> str:
-    """The hint for an error: two kinds of shape error say more than the error text."""
+    """The hint for an error: three kinds of shape error say more than the error text."""
     if "matmul" in described and "mismatch" in described:
         return "matmul_shapes"
     if "backward expects dout of the output's shape" in described:  # bplib's layers, run by the student's code
         return "dout_shape_in_backward"
+    if "non-broadcastable output operand" in described:
+        return "inplace_shape_mismatch"
     return "raised"
 
 

@@ -29,6 +29,10 @@ CATALOG: dict[str, Hint] = {
         "{name} raised {error} on {case}: a matrix product whose inner dimensions differ, at {where}.",
         "A @ B needs A's last axis to equal B's first. Write each array's shape beside that line: in a backward pass dx = dout @ W.T is (N, H) @ (H, D) and dW = x.T @ dout is (D, N) @ (N, H).",
     ),
+    "inplace_shape_mismatch": Hint(
+        "{name} raised {error} on {case}: an in-place update (-=, +=, [...] =) got an array of another shape, at {where}.",
+        "a -= b needs b to have a's shape. In an optimizer this is usually one state array shared by all the parameters (of different shapes): keep one per parameter, [np.zeros_like(p.value) for p in self.params].",
+    ),
     "dout_shape_in_backward": Hint(
         "On {case}, a layer's backward received a gradient of the wrong shape ({where}).",
         "Each layer's backward takes the gradient of *its own output*: go through the layers in reverse order (reversed(self.layers)) and hand each one what the layer after it returned.",
@@ -87,7 +91,7 @@ CATALOG: dict[str, Hint] = {
         "Misconception 12. A parameter shared by all N samples collects gradient from each of them: sum over the batch axis (axis=0).",
     ),
     "broadcast": Hint(
-        "On {case}, the result has shape {got} instead of {expected}: two arrays of shapes (N,) and (N, 1) were probably broadcast to (N, N).",
+        "On {case}, the result has shape {got} instead of {expected}, with an extra axis of the batch size: two arrays of shapes (N,) and (N, 1) were probably broadcast to (N, N) on the way.",
         "Misconception 7. Make both shapes identical before subtracting (y.reshape(-1, 1) or y.ravel()), and check shapes with .shape while you work.",
     ),
     "wrong_shape": Hint(
