@@ -144,6 +144,10 @@ CATALOG: dict[str, Hint] = {
         "On {case}, the values are wrong.",
         "Test your function on a small input you can work out by hand, and compare each step with the derivation above.",
     ),
+    "nearly_right": Hint(
+        "On {case}, the values are close to the right ones (within 1 %) but not equal.",
+        "That is the mark of an approximation, such as a finite difference where the exact derivative is asked for, or of precision lost on the way (in float32, subtracting nearly equal numbers). Compute the exact formula from the derivation.",
+    ),
     "ratio_N": Hint(
         "On {case}, the result is exactly {N} times too large ({N} is the batch size, or the number of values the loss averages).",
         "Misconception 8. The loss is a mean over the batch, so its gradient carries a factor 1/N too.",
