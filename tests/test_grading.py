@@ -345,18 +345,6 @@ def test_softmax_shifted_by_the_global_maximum_is_named():
     assert "of the whole array, not of each row" in failure("softmax_cross_entropy", global_shift_loss)
 
 
-def _two_layer_backward(relu_mask):
-    def two_layer_backward(x, y, W1, b1, W2, b2):
-        h_pre = x @ W1 + b1
-        h = np.maximum(h_pre, 0)
-        dscores = softmax(h @ W2 + b2)
-        dscores[np.arange(len(y)), y] -= 1
-        dscores /= len(y)
-        dh = (dscores @ W2.T) * relu_mask(h_pre)
-        return x.T @ dh, dh.sum(axis=0), h.T @ dscores, dscores.sum(axis=0)
-    return two_layer_backward
-
-
 def test_relu_mask_at_zero_fails_in_the_two_layer_backward():
     grading.start("07-gradient-checking-and-debugging")
     assert "Use x > 0, not x >= 0" in failure("two_layer_backward", _two_layer_backward(lambda h_pre: h_pre >= 0))
@@ -424,6 +412,18 @@ def _tanh(x):
     return np.tanh(x)
 
 
+def _two_layer_backward(relu_mask):
+    def two_layer_backward(x, y, W1, b1, W2, b2):
+        h_pre = x @ W1 + b1
+        h = np.maximum(h_pre, 0)
+        dscores = softmax(h @ W2 + b2)
+        dscores[np.arange(len(y)), y] -= 1
+        dscores /= len(y)
+        dh = (dscores @ W2.T) * relu_mask(h_pre)
+        return x.T @ dh, dh.sum(axis=0), h.T @ dscores, dscores.sum(axis=0)
+    return two_layer_backward
+
+
 DIAGNOSES = [
     ("02-activation-functions", "tanh_grad", lambda x: 1 - np.tanh(x), "tanh_grad_without_square"),
     ("02-activation-functions", "tanh_grad", lambda x: 1 - np.asarray(x) ** 2, "derivative_of_the_input"),
@@ -439,7 +439,28 @@ DIAGNOSES = [
     ("03-loss-functions", "mse_grad", lambda p, t: mse_grad(p, t) * p.size / len(p), "mean_over_rows_only"),
     ("01-derivatives-and-the-chain-rule", "centred_difference", lambda f, x, h=1e-5: (f(x + 1e-5) - f(x - 1e-5)) / 2e-5, "ignores_h"),
     ("01-derivatives-and-the-chain-rule", "mul_backward", lambda a, b, dout: (dout * a, dout * b), "local_grad_swapped"),
+    ("01-derivatives-and-the-chain-rule", "mul_backward", lambda a, b, dout: (dout * b, dout * b), "wrong_values"),  # not "swapped"
+    ("03-loss-functions", "softmax_cross_entropy", lambda z, y: _global_max_loss(z, y), "softmax_global_max"),
+    ("05-logistic-regression", "train_logistic", lambda X, y, lr=0.1, epochs=100: _train(X, y, lr, epochs - 1), "one_step_short"),
+    ("07-gradient-checking-and-debugging", "two_layer_backward", _two_layer_backward(lambda h_pre: h_pre >= 0), "relu_grad_at_zero"),
+    ("07-gradient-checking-and-debugging", "rel_error", lambda a, b: float(np.max(np.abs(a - b) / np.maximum(np.abs(a), 1e-8))),
+     "rel_error_denominator"),
+    ("08-training-on-real-data", "accuracy", lambda s, y: float(np.mean(np.argmax(s, axis=1) == y)) / 2, "wrong_values"),  # no MSE hint
 ]
+
+
+def _global_max_loss(z, y):
+    shifted = z - np.max(z)
+    log_p = shifted - np.log(np.sum(np.exp(shifted), axis=1, keepdims=True))
+    return float(-np.mean(log_p[np.arange(len(y)), y]))
+
+
+def _train(X, y, lr, epochs):
+    w, b = np.zeros(X.shape[1]), 0.0
+    for _ in range(epochs):
+        error = 1 / (1 + np.exp(-(X @ w + b))) - y
+        w, b = w - lr * X.T @ error / len(y), b - lr * float(np.mean(error))
+    return w, b
 
 
 @pytest.mark.parametrize("notebook, name, fn, key", DIAGNOSES, ids=[f"{n}-{k}" for _, n, _, k in DIAGNOSES])

@@ -416,3 +416,37 @@ class SGDSharedVelocity(SGD):
 def test_one_state_buffer_shared_by_all_parameters_is_named():
     grading.start("09-optimizers")
     assert "one per parameter" in failure("SGD", SGDSharedVelocity)
+
+
+# ---- the diagnosis table for exercises on objects: each wrong answer and its hint key ----------
+# (function exercises: DIAGNOSES in tests/test_grading.py; notebooks 10-11: tests/test_grading_deep.py)
+
+def _keys(notebook, name, student, hidden=False):
+    from bplib.grading.report import Report
+
+    grading.start(notebook)
+    report = Report(name)
+    grading.EXERCISES[name].run(student, report, grading._rng(name, hidden), hidden)
+    return [key for key, _ in report.problems]
+
+
+OBJECT_DIAGNOSES = [
+    ("06-backprop-in-a-network", "ReLU", ReLUMaskAtZero, "relu_grad_at_zero"),
+    ("06-backprop-in-a-network", "Dense", DenseAssigns, "assign_instead_of_add"),
+    ("06-backprop-in-a-network", "Dense", DenseMutatesItsCache, "second_backward_differs"),
+    ("06-backprop-in-a-network", "Dense", DenseWithoutBiasGradient, "bias_grad_missing"),
+    ("06-backprop-in-a-network", "Dense", DenseWithoutTranspose, "matmul_shapes"),
+    ("06-backprop-in-a-network", "Sequential", SequentialForwardOrder, "dout_shape_in_backward"),
+    ("09-optimizers", "SGD", SGDLrInsideVelocity, "lr_inside_velocity"),
+    ("09-optimizers", "SGD", SGDSharedVelocity, "inplace_shape_mismatch"),
+    ("09-optimizers", "Adam", AdamCorrectionStored, "adam_correction_stored"),
+    ("09-optimizers", "Adam", AdamStepPerParameter, "adam_step_per_parameter"),
+    ("09-optimizers", "Adam", AdamNoBiasCorrection, "adam_no_bias_correction"),
+    ("04-gradient-descent", "minibatches", minibatches_shuffled_inside_blocks, "batches_fixed_blocks"),
+]
+
+
+@pytest.mark.parametrize("notebook, name, student, key", OBJECT_DIAGNOSES, ids=[f"{n}-{k}" for _, n, _, k in OBJECT_DIAGNOSES])
+def test_each_object_mistake_gets_its_hint_in_both_parts(notebook, name, student, key):
+    assert _keys(notebook, name, student)[:1] == [key]
+    assert _keys(notebook, name, student, hidden=True), f"{name}: {key!r} passes the hidden part"
