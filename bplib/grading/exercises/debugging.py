@@ -36,28 +36,25 @@ def _sigmoid_cases(rng, hidden):
     return [Case("a cached output of shape (5, 4)", (out, rng.standard_normal((5, 4))))]
 
 
-def two_layer_backward(x, y, W1, b1, W2, b2):
+def _two_layer_grads(x, y, W1, b1, W2, b2, relu_slope):
+    """The gradients of the two-layer network, with ReLU's slope given as relu_slope(h_pre)."""
     n = len(y)
     h_pre = x @ W1 + b1
     h = np.maximum(h_pre, 0)
     dscores = softmax(h @ W2 + b2)
     dscores[np.arange(n), y] -= 1
     dscores /= n
-    dh = (dscores @ W2.T) * (h_pre > 0)
+    dh = (dscores @ W2.T) * relu_slope(h_pre)
     return x.T @ dh, dh.sum(axis=0), h.T @ dscores, dscores.sum(axis=0)
 
 
-def _two_layer_with_mask(relu_mask):
-    def backward(x, y, W1, b1, W2, b2):
-        n = len(y)
-        h_pre = x @ W1 + b1
-        h = np.maximum(h_pre, 0)
-        dscores = softmax(h @ W2 + b2)
-        dscores[np.arange(n), y] -= 1
-        dscores /= n
-        dh = (dscores @ W2.T) * relu_mask(h_pre)
-        return x.T @ dh, dh.sum(axis=0), h.T @ dscores, dscores.sum(axis=0)
-    return backward
+def two_layer_backward(x, y, W1, b1, W2, b2):
+    return _two_layer_grads(x, y, W1, b1, W2, b2, lambda h_pre: h_pre > 0)
+
+
+def _two_layer_with_mask(relu_slope):
+    """A wrong variant: the same network with another slope for ReLU."""
+    return lambda x, y, W1, b1, W2, b2: _two_layer_grads(x, y, W1, b1, W2, b2, relu_slope)
 
 
 _no_relu_derivative = _two_layer_with_mask(lambda h_pre: 1.0)
