@@ -9,6 +9,7 @@ import copy
 import math
 import os
 import stat
+import time
 
 import nbformat
 import numpy as np
@@ -25,12 +26,23 @@ ASSIGNMENT = "02-activation-functions"
 # ---- wire: values travel, code never does
 
 
+def _through_a_pipe(message: dict) -> dict:
+    """The message as the other end of a channel receives it (arrays' bytes after the JSON line)."""
+    read_fd, write_fd = os.pipe()
+    try:
+        wire.Channel(read_fd, write_fd).send(message)
+        return wire.Channel(read_fd, write_fd).receive(deadline=time.monotonic() + 5)
+    finally:
+        os.close(read_fd)
+        os.close(write_fd)
+
+
 @pytest.mark.parametrize("value", [
     np.arange(12, dtype=np.float32).reshape(3, 4), np.array([True, False]), np.zeros((0, 3)), np.int64(7),
     np.float32(0.5), 1.5, 3, "text", None, (1, [2.0, {"a": np.ones(2)}]), float("inf"), float("-inf"),
 ])
 def test_plain_data_round_trips(value):
-    back = wire.decode(wire.encode(value))
+    back = wire.decode(_through_a_pipe({"value": wire.encode(value)})["value"])
     assert type(back) is type(value), f"{value!r} came back as a {type(back).__name__}"
     if isinstance(value, np.ndarray):
         assert back.dtype == value.dtype and back.shape == value.shape and np.array_equal(back, value)
@@ -45,9 +57,11 @@ def test_nan_round_trips():
 
 
 @pytest.mark.parametrize("message, why", [
-    ({"$nd": "AAAA", "dtype": "object", "shape": [1]}, "an object array"),
-    ({"$nd": "AAAA", "dtype": "float64", "shape": [5]}, "bytes that do not match the shape"),
-    ({"$nd": "AAAA", "dtype": "float64", "shape": [-1]}, "a negative dimension"),
+    ({"$nd": bytes(8), "dtype": "object", "shape": [1]}, "an object array"),
+    ({"$nd": bytes(8), "dtype": "float64", "shape": [5]}, "bytes that do not match the shape"),
+    ({"$nd": bytes(8), "dtype": "float64", "shape": [-1]}, "a negative dimension"),
+    ({"$nd": "AAAAAAAAAAA=", "dtype": "float64", "shape": [1]}, "an array's bytes inside the JSON"),
+    ([bytes(8)], "bytes that are not an array's"),
     ({"$np": "object", "v": 1}, "an object scalar"),
     ({"$f": "__import__('os')"}, "a float that is code"),
     ({"$h": 3}, "a handle where only data may travel"),
@@ -57,6 +71,23 @@ def test_nan_round_trips():
 def test_malformed_data_is_refused(message, why):
     with pytest.raises(wire.WireError):
         wire.decode(message)
+
+
+@pytest.mark.parametrize("sent, why", [
+    (b"#8\n{\"x\":{\"$b\":1}}\n" + bytes(8), "a reference to an array that was not sent"),
+    (b"#-8\n{}\n", "a negative length"),
+    (b"#eight\n{}\n", "a header that is not lengths"),
+    (b"#" + str(wire.MAX_MESSAGE_BYTES + 1).encode() + b"\n{}\n", "more bytes than a message may hold"),
+])
+def test_malformed_framing_closes_the_channel(sent, why):
+    read_fd, write_fd = os.pipe()
+    try:
+        os.write(write_fd, sent)
+        with pytest.raises(wire.Closed):
+            wire.Channel(read_fd, write_fd).receive(deadline=time.monotonic() + 1)
+    finally:
+        os.close(read_fd)
+        os.close(write_fd)
 
 
 def test_deep_nesting_is_refused():

@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import ast
 import compileall
+import fcntl
 import os
 import resource
 import shutil
@@ -335,6 +336,11 @@ class Worker:
             env, cmd, cwd = _environment(limits), _bwrap_command(library, limits, uid), "/"
         self.process = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
                                         env=env, cwd=cwd, preexec_fn=lambda: _set_limits(limits), start_new_session=True)
+        for pipe in (self.process.stdin, self.process.stdout):
+            try:  # 1 MiB pipes (Linux's default limit) instead of 64 KiB: an array crosses in one write
+                fcntl.fcntl(pipe.fileno(), fcntl.F_SETPIPE_SZ, 1 << 20)
+            except (AttributeError, OSError):
+                pass
         channel = wire.Channel(self.process.stdout.fileno(), self.process.stdin.fileno())
         self.connection = Connection(channel, self.cpu_seconds, self.stop)
         self.connection.timeout = limits.timeout
