@@ -244,6 +244,21 @@ def test_reference_reached_at_run_time_is_refused():
     assert "reference implementation" in text and "activations.sigmoid" in text
 
 
+def test_bplib_named_in_a_docstring_is_not_a_reference_use():
+    """The string scan looks for a module path in the code ("bplib.activations" handed to
+    importlib), not in what the student wrote about it."""
+    def documented(x):
+        """The same maths as bplib.activations.sigmoid, written out."""
+        return 0.5 * (1 + np.tanh(x / 2))
+
+    def imports_by_name(x):
+        return importlib.import_module("bplib.activations").sigmoid(x)
+
+    assert _guard.reference_path(documented) is None
+    assert _guard.reference_path(imports_by_name) is not None
+    assert _guard.reference_path(lambda x: ["bplib" for _ in x]) is not None  # a comprehension has no docstring
+
+
 def test_subclass_of_reference_is_refused():
     from bplib.layers import ReLU
 

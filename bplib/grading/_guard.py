@@ -162,9 +162,18 @@ def _reaches_directly(item: Any) -> str | None:
         if item.__code__.co_filename.startswith(_BPLIB_DIR):
             return f"code in {item.__code__.co_filename}"
         for code in _code_objects(item.__code__):
-            if any(isinstance(c, str) and "bplib" in c for c in code.co_consts):
+            if any("bplib" in c for c in _string_constants(code)):
                 return "the text 'bplib' in its code"
     return None
+
+
+def _string_constants(code: types.CodeType) -> list[str]:
+    """The strings in a code object, without its docstring: a student may well write "bplib" in
+    a docstring. (CPython keeps a function's docstring first among its constants, and None
+    there when it has none; comprehensions, "<listcomp>", have no docstring slot.)"""
+    consts = code.co_consts
+    docstring = bool(consts) and isinstance(consts[0], str) and not code.co_name.startswith("<")
+    return [c for c in consts[1 if docstring else 0:] if isinstance(c, str)]
 
 
 def _children(item: Any) -> Iterable[tuple[Any, str]]:
