@@ -321,3 +321,49 @@ class Flatten(Layer):
 
     def __repr__(self) -> str:
         return "Flatten()"
+
+
+# ---------------------------------------------------------------- the same, as functions
+# Notebook 12's exercises are functions of explicit arrays: these give the layers' results, and
+# are the references the exercises are checked against. While notebook 12 is graded, the layers,
+# im2col and col2im are withheld from the submission's sandbox with them.
+
+
+def _conv2d_layer(W, b, stride, padding) -> Conv2d:
+    W = as_float_array(W, "W")
+    require_shape(W, ("F", "C", "kh", "kw"), "W", "conv2d")
+    F, C, kh, kw = W.shape
+    layer = Conv2d(C, F, (kh, kw), stride, padding, dtype=W.dtype if W.dtype in FLOAT_DTYPES else np.float64)
+    layer.W.value[...] = W
+    if b is not None:
+        b = as_float_array(b, "b")
+        require_shape(b, (F,), "b", "conv2d")
+        layer.b.value[...] = b
+    else:
+        layer.b.value[...] = 0
+    return layer
+
+
+def conv2d(x, W, b, stride=1, padding=0) -> np.ndarray:
+    """What ``Conv2d`` computes, with given weights: x (N, C, H, W), W (F, C, kh, kw), b (F,) -> (N, F, Ho, Wo)."""
+    return _conv2d_layer(W, b, stride, padding).forward(x)
+
+
+def conv2d_backward(dout, x, W, stride=1, padding=0) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The gradients of ``conv2d``: dout (N, F, Ho, Wo) -> dx (N, C, H, W), dW (F, C, kh, kw), db (F,)."""
+    layer = _conv2d_layer(W, None, stride, padding)
+    layer.forward(x)
+    dx = layer.backward(dout)
+    return dx, layer.W.grad, layer.b.grad
+
+
+def max_pool2d(x, kernel_size, stride=None) -> np.ndarray:
+    """What ``MaxPool2d`` computes: x (N, C, H, W) -> (N, C, Ho, Wo)."""
+    return MaxPool2d(kernel_size, stride).forward(x)
+
+
+def max_pool2d_backward(dout, x, kernel_size, stride=None) -> np.ndarray:
+    """The gradient of ``max_pool2d``: dout (N, C, Ho, Wo) -> dx (N, C, H, W), one pixel per window."""
+    pool = MaxPool2d(kernel_size, stride)
+    pool.forward(x)
+    return pool.backward(dout)

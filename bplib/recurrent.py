@@ -16,6 +16,12 @@ and the next step, so its gradient is the sum of the two::
     dh_t = dout[:, t] + (gradient that step t + 1 sent back to h_t)
 
 and the gradient that reaches h0 after the last step back is d loss / d h0, kept in ``dh0``.
+
+The layers hold the weights and what backward needs; the arithmetic is in the functions below
+them (``rnn_forward``, ``rnn_backward``, ``lstm_forward``, ``lstm_backward``), on explicit
+arrays, as ``torch.nn.functional`` does. The one-step functions (``rnn_step_forward`` and its
+kin) are notebook 13's exercises. While a submission of notebook 13 is graded, every function
+here is withheld from its sandbox, so that the layers cannot stand in for the steps.
 """
 from __future__ import annotations
 
@@ -66,15 +72,6 @@ class _Recurrent(Layer):
         """Wx, Wh and b in the computation's dtype (the input's)."""
         return tuple(p.value.astype(dtype, copy=False) for p in (self.Wx, self.Wh, self.b))
 
-    def _add_weight_gradients(self, x: np.ndarray, h_prev: np.ndarray, da: np.ndarray) -> np.ndarray:
-        """Given da (N, T, G·H), d loss / d pre-activations: add dWx, dWh, db and return dx (N, T, D)."""
-        GH = da.shape[-1]
-        da_rows = da.reshape(-1, GH)                                          # one row per (n, t)
-        self.Wx.grad += x.reshape(-1, self.input_size).T @ da_rows            # Σ_t x_tᵀ da_t
-        self.Wh.grad += h_prev.reshape(-1, self.hidden_size).T @ da_rows      # Σ_t h_{t−1}ᵀ da_t
-        self.b.grad += da_rows.sum(axis=0)                                    # Σ_t Σ_n da_t
-        return da @ self._weights(da.dtype)[0].T                              # dx_t = da_t Wxᵀ
-
     def parameters(self) -> list[Parameter]:
         return [self.Wx, self.Wh, self.b]
 
@@ -117,32 +114,20 @@ class RNN(_Recurrent):
     def forward(self, x, h0=None) -> np.ndarray:
         """x: (N, T, D), h0: (N, H) or None (zeros) -> hs: (N, T, H), the hidden state at every step."""
         x = self._check_input(x)
-        h = self._h0 = self._initial_state(h0, x, "h0")
-        Wx, Wh, b = self._weights(x.dtype)
-        N, T, _ = x.shape
-        xw = x @ Wx + b  # (N, T, H): the input's part of every step, all at once
-        hs = np.empty((N, T, self.hidden_size), dtype=x.dtype)
-        for t in range(T):
-            h = np.tanh(xw[:, t] + h @ Wh)
-            hs[:, t] = h
-        self._x, self._hs = x, hs
-        return hs
+        self._h0 = self._initial_state(h0, x, "h0")
+        self._x, self._hs = x, rnn_forward(x, self._h0, *self._weights(x.dtype))
+        return self._hs
 
     def backward(self, dout) -> np.ndarray:
         """dout: (N, T, H), d loss / d hs -> dx: (N, T, D); adds dWx, dWh, db and sets ``self.dh0``."""
         hs = self._cached("_hs")
-        x, h0 = self._x, self._h0
         dout = self._check_dout(dout, hs.shape).astype(hs.dtype, copy=False)
-        Wh = self._weights(hs.dtype)[1]
-        da = np.empty_like(hs)        # d loss / d a_t for every t, filled backwards
-        dh = np.zeros_like(h0)        # what step t + 1 sent back to h_t (nothing, after the last step)
-        for t in reversed(range(hs.shape[1])):
-            dh = dh + dout[:, t]                 # h_t feeds the output at t and step t + 1
-            da[:, t] = dh * (1 - hs[:, t] ** 2)  # back through the tanh
-            dh = da[:, t] @ Wh.T                 # back to h_{t−1}
-        self.dh0 = dh
-        h_prev = np.concatenate([h0[:, None], hs[:, :-1]], axis=1)  # h_{t−1} for every t: (N, T, H)
-        return self._add_weight_gradients(x, h_prev, da)
+        Wx, Wh, _ = self._weights(hs.dtype)
+        dx, self.dh0, dWx, dWh, db = rnn_backward(dout, self._x, hs, self._h0, Wx, Wh)
+        self.Wx.grad += dWx
+        self.Wh.grad += dWh
+        self.b.grad += db
+        return dx
 
 
 class LSTM(_Recurrent):
@@ -191,49 +176,162 @@ class LSTM(_Recurrent):
     def forward(self, x, h0=None, c0=None) -> np.ndarray:
         """x: (N, T, D), h0 and c0: (N, H) or None (zeros) -> hs: (N, T, H), the hidden state at every step."""
         x = self._check_input(x)
-        h, c = self._initial_state(h0, x, "h0"), self._initial_state(c0, x, "c0")
-        self._h0, self._c0 = h, c
-        Wx, Wh, b = self._weights(x.dtype)
-        N, T, _ = x.shape
-        H = self.hidden_size
-        xw = x @ Wx + b  # (N, T, 4H): the input's part of every step, all at once
-        gates = np.empty((N, T, 4 * H), dtype=x.dtype)  # i, f, g, o after their nonlinearities
-        cs = np.empty((N, T, H), dtype=x.dtype)
-        tanh_cs = np.empty((N, T, H), dtype=x.dtype)
-        hs = np.empty((N, T, H), dtype=x.dtype)
-        for t in range(T):
-            a = xw[:, t] + h @ Wh
-            i, f = F.sigmoid(a[:, :H]), F.sigmoid(a[:, H:2 * H])
-            g, o = np.tanh(a[:, 2 * H:3 * H]), F.sigmoid(a[:, 3 * H:])
-            c = f * c + i * g
-            tanh_c = np.tanh(c)
-            h = o * tanh_c
-            gates[:, t] = np.concatenate([i, f, g, o], axis=1)
-            cs[:, t], tanh_cs[:, t], hs[:, t] = c, tanh_c, h
-        self._x, self._gates, self._cs, self._tanh_cs, self._hs = x, gates, cs, tanh_cs, hs
+        self._h0, self._c0 = self._initial_state(h0, x, "h0"), self._initial_state(c0, x, "c0")
+        hs, self._cache = lstm_forward(x, self._h0, self._c0, *self._weights(x.dtype))
+        self._x, self._hs = x, hs
         return hs
 
     def backward(self, dout) -> np.ndarray:
         """dout: (N, T, H), d loss / d hs -> dx: (N, T, D); adds dWx, dWh, db, sets ``self.dh0`` and ``self.dc0``."""
         hs = self._cached("_hs")
-        x, gates, cs, tanh_cs = self._x, self._gates, self._cs, self._tanh_cs
         dout = self._check_dout(dout, hs.shape).astype(hs.dtype, copy=False)
-        Wh = self._weights(hs.dtype)[1]
-        H = self.hidden_size
-        da = np.empty_like(gates)         # d loss / d a_t for every t, filled backwards
-        dh = np.zeros_like(self._h0)      # what step t + 1 sent back to h_t
-        dc = np.zeros_like(self._c0)      # what step t + 1 sent back to c_t
-        for t in reversed(range(hs.shape[1])):
-            i, f, g, o = (gates[:, t, k * H:(k + 1) * H] for k in range(4))
-            c_prev = cs[:, t - 1] if t > 0 else self._c0
-            dh = dh + dout[:, t]
-            dc = dc + dh * o * (1 - tanh_cs[:, t] ** 2)
-            da[:, t, :H] = dc * g * i * (1 - i)                  # di ⊙ σ'
-            da[:, t, H:2 * H] = dc * c_prev * f * (1 - f)        # df ⊙ σ'
-            da[:, t, 2 * H:3 * H] = dc * i * (1 - g ** 2)        # dg ⊙ tanh'
-            da[:, t, 3 * H:] = dh * tanh_cs[:, t] * o * (1 - o)  # do ⊙ σ'
-            dc = dc * f                                          # back to c_{t−1}
-            dh = da[:, t] @ Wh.T                                 # back to h_{t−1}
-        self.dh0, self.dc0 = dh, dc
-        h_prev = np.concatenate([self._h0[:, None], hs[:, :-1]], axis=1)  # h_{t−1} for every t: (N, T, H)
-        return self._add_weight_gradients(x, h_prev, da)
+        Wx, Wh, _ = self._weights(hs.dtype)
+        dx, self.dh0, self.dc0, dWx, dWh, db = lstm_backward(dout, self._x, self._h0, self._c0, hs, Wx, Wh, self._cache)
+        self.Wx.grad += dWx
+        self.Wh.grad += dWh
+        self.b.grad += db
+        return dx
+
+
+# ---------------------------------------------------------------- the equations, as functions
+# The layers hold the weights and the cache; these functions do the arithmetic, on explicit
+# arrays, as torch.nn.functional does (and as notebook 13's exercises ask, one step at a time).
+
+
+def rnn_forward(x, h0, Wx, Wh, b) -> np.ndarray:
+    """Every hidden state of the RNN: x (N, T, D), h0 (N, H), Wx (D, H), Wh (H, H), b (H,) -> hs (N, T, H)."""
+    N, T, _ = x.shape
+    xw = x @ Wx + b  # (N, T, H): the input's part of every step, all at once
+    hs = np.empty((N, T, Wh.shape[0]), dtype=x.dtype)
+    h = h0
+    for t in range(T):
+        h = hs[:, t] = np.tanh(xw[:, t] + h @ Wh)
+    return hs
+
+
+def lstm_forward(x, h0, c0, Wx, Wh, b) -> tuple[np.ndarray, tuple]:
+    """Every hidden state of the LSTM, and what backward needs.
+
+    x (N, T, D), h0 and c0 (N, H), Wx (D, 4H), Wh (H, 4H), b (4H,) -> hs (N, T, H) and the
+    cache (gates (N, T, 4H) after their nonlinearities, cs and tanh(cs), each (N, T, H)).
+    """
+    N, T, _ = x.shape
+    H = h0.shape[1]
+    xw = x @ Wx + b  # (N, T, 4H): the input's part of every step, all at once
+    gates = np.empty((N, T, 4 * H), dtype=x.dtype)
+    cs, tanh_cs, hs = (np.empty((N, T, H), dtype=x.dtype) for _ in range(3))
+    h, c = h0, c0
+    for t in range(T):
+        i, f, g, o = _gates(xw[:, t] + h @ Wh, H)
+        c = f * c + i * g
+        tanh_c = np.tanh(c)
+        h = o * tanh_c
+        gates[:, t] = np.concatenate([i, f, g, o], axis=1)
+        cs[:, t], tanh_cs[:, t], hs[:, t] = c, tanh_c, h
+    return hs, (gates, cs, tanh_cs)
+
+
+def lstm_backward(dhs, x, h0, c0, hs, Wx, Wh, cache) -> tuple[np.ndarray, ...]:
+    """BPTT through the LSTM: dhs (N, T, H), d loss / d hs from the outputs, and the forward's
+    arrays -> (dx (N, T, D), dh0 (N, H), dc0 (N, H), dWx (D, 4H), dWh (H, 4H), db (4H,))."""
+    gates, cs, tanh_cs = cache
+    H = h0.shape[1]
+    da = np.empty_like(gates)  # d loss / d a_t for every t, filled backwards
+    dh = np.zeros_like(h0)     # what step t + 1 sent back to h_t
+    dc = np.zeros_like(c0)     # what step t + 1 sent back to c_t
+    for t in reversed(range(hs.shape[1])):
+        i, f, g, o = (gates[:, t, k * H:(k + 1) * H] for k in range(4))
+        c_prev = cs[:, t - 1] if t > 0 else c0
+        dh = dh + dhs[:, t]
+        da[:, t], dc = _lstm_da(dh, dc, i, f, g, o, c_prev, tanh_cs[:, t])
+        dh = da[:, t] @ Wh.T   # back to h_{t−1}
+    h_prev = np.concatenate([h0[:, None], hs[:, :-1]], axis=1)  # h_{t−1} for every t: (N, T, H)
+    dx, dWx, dWh, db = _weight_gradients(x, h_prev, da, Wx)
+    return dx, dh, dc, dWx, dWh, db
+
+
+def _weight_gradients(x, h_prev, da, Wx) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """From da (N, T, G·H), d loss / d pre-activations: dx (N, T, D), dWx, dWh and db, summed over n and t."""
+    da_rows = da.reshape(-1, da.shape[-1])                  # one row per (n, t)
+    dWx = x.reshape(-1, x.shape[-1]).T @ da_rows            # Σ_t x_tᵀ da_t
+    dWh = h_prev.reshape(-1, h_prev.shape[-1]).T @ da_rows  # Σ_t h_{t−1}ᵀ da_t
+    return da @ Wx.T, dWx, dWh, da_rows.sum(axis=0)         # dx_t = da_t Wxᵀ; db = Σ_t Σ_n da_t
+
+
+def _gates(a, H: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """The LSTM's gates i, f, g, o from the pre-activations a (N, 4H), in PyTorch's order."""
+    return F.sigmoid(a[:, :H]), F.sigmoid(a[:, H:2 * H]), np.tanh(a[:, 2 * H:3 * H]), F.sigmoid(a[:, 3 * H:])
+
+
+def _lstm_da(dh, dc, i, f, g, o, c_prev, tanh_c) -> tuple[np.ndarray, np.ndarray]:
+    """One LSTM step back: dh (everything reaching h_t) and dc (from step t + 1) -> da (N, 4H) and dc_{t−1}."""
+    dc = dc + dh * o * (1 - tanh_c**2)          # c_t reaches the loss through h_t and through c_{t+1}
+    da = np.concatenate([dc * g * i * (1 - i),   # di ⊙ σ'
+                         dc * c_prev * f * (1 - f),  # df ⊙ σ'
+                         dc * i * (1 - g**2),    # dg ⊙ tanh'
+                         dh * tanh_c * o * (1 - o)], axis=1)  # do ⊙ σ'
+    return da, dc * f                           # back to c_{t−1}: the cell-state highway
+
+
+# One step at a time (x (N, D), h_prev and c_prev (N, H)): notebook 13's exercises.
+
+
+def rnn_step_forward(x, h_prev, Wx, Wh, b) -> np.ndarray:
+    """h = tanh(x Wx + h_prev Wh + b): x (N, D), h_prev (N, H), Wx (D, H), Wh (H, H), b (H,) -> h (N, H)."""
+    return np.tanh(x @ Wx + h_prev @ Wh + b)
+
+
+def rnn_step_backward(dh, x, h_prev, h, Wx, Wh) -> tuple[np.ndarray, ...]:
+    """One RNN step back: dh (N, H), everything that reaches h -> (dx, dh_prev, dWx, dWh, db).
+
+    tanh' is taken from the output, 1 − h², so the pre-activation is not needed.
+    """
+    da = dh * (1 - h**2)
+    return da @ Wx.T, da @ Wh.T, x.T @ da, h_prev.T @ da, da.sum(axis=0)
+
+
+def rnn_backward(dhs, x, hs, h0, Wx, Wh) -> tuple[np.ndarray, ...]:
+    """Backpropagation through time over a whole sequence.
+
+    Parameters
+    ----------
+    dhs : np.ndarray, shape (N, T, H)
+        d loss / d hs[:, t] from the outputs at each step (not through the later steps).
+    x : np.ndarray, shape (N, T, D)
+    hs : np.ndarray, shape (N, T, H)
+        Every hidden state of the forward pass.
+    h0 : np.ndarray, shape (N, H)
+    Wx, Wh : np.ndarray, shapes (D, H) and (H, H)
+
+    Returns
+    -------
+    dx (N, T, D), dh0 (N, H), dWx (D, H), dWh (H, H), db (H,)
+    """
+    da = np.empty_like(hs)        # d loss / d a_t for every t, filled backwards
+    dh = np.zeros_like(h0)        # what step t + 1 sent back to h_t (nothing, after the last step)
+    for t in reversed(range(hs.shape[1])):
+        dh = dh + dhs[:, t]                  # h_t feeds the output at t and step t + 1
+        da[:, t] = dh * (1 - hs[:, t] ** 2)  # back through the tanh
+        dh = da[:, t] @ Wh.T                 # back to h_{t−1}
+    h_prev = np.concatenate([h0[:, None], hs[:, :-1]], axis=1)  # h_{t−1} for every t: (N, T, H)
+    dx, dWx, dWh, db = _weight_gradients(x, h_prev, da, Wx)
+    return dx, dh, dWx, dWh, db
+
+
+def lstm_step_forward(x, h_prev, c_prev, Wx, Wh, b) -> tuple[np.ndarray, np.ndarray]:
+    """One LSTM step: x (N, D), h_prev and c_prev (N, H), Wx (D, 4H), Wh (H, 4H), b (4H,) -> (h, c), each (N, H)."""
+    i, f, g, o = _gates(x @ Wx + h_prev @ Wh + b, h_prev.shape[1])
+    c = f * c_prev + i * g
+    return o * np.tanh(c), c
+
+
+def lstm_step_backward(dh, dc, x, h_prev, c_prev, Wx, Wh, b) -> tuple[np.ndarray, ...]:
+    """One LSTM step back, recomputing its forward.
+
+    dh, dc (N, H): the gradients arriving at this step's h and c (dc from the next step only).
+    Returns (dx (N, D), dh_prev (N, H), dc_prev (N, H), dWx (D, 4H), dWh (H, 4H), db (4H,)).
+    """
+    i, f, g, o = _gates(x @ Wx + h_prev @ Wh + b, h_prev.shape[1])
+    c = f * c_prev + i * g
+    da, dc_prev = _lstm_da(dh, dc, i, f, g, o, c_prev, np.tanh(c))
+    return da @ Wx.T, da @ Wh.T, dc_prev, x.T @ da, h_prev.T @ da, da.sum(axis=0)

@@ -3,6 +3,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from bplib import conv as conv_functions
 from bplib.conv import col2im, im2col, output_size
 from bplib.gradcheck import check_layer, rel_error
 from bplib.layers import Conv2d, Dense, Flatten, MaxPool2d, ReLU
@@ -392,3 +393,33 @@ def test_flatten_matches_pytorch(rng):
     x = rng.standard_normal((N, C, H, W))
     np.testing.assert_array_equal(Flatten()(x), torch.nn.Flatten()(torch.from_numpy(x)).numpy())
     assert rel_error(Flatten()(x), x.reshape(N, -1)) == 0
+
+
+# ----------------------------------------------------------------------------------------
+# The same, as functions (notebook 12's references)
+# ----------------------------------------------------------------------------------------
+
+
+def test_functions_give_the_layers_results(rng):
+    x, W, b = rng.standard_normal((2, 3, 7, 6)), rng.standard_normal((4, 3, 3, 2)), rng.standard_normal(4)
+    layer = Conv2d(3, 4, (3, 2), stride=2, padding=1)
+    layer.W.value[...], layer.b.value[...] = W, b
+    out = conv_functions.conv2d(x, W, b, stride=2, padding=1)
+    np.testing.assert_array_equal(out, layer.forward(x))
+    dout = rng.standard_normal(out.shape)
+    dx, dW, db = conv_functions.conv2d_backward(dout, x, W, stride=2, padding=1)
+    np.testing.assert_array_equal(dx, layer.backward(dout))
+    np.testing.assert_array_equal(dW, layer.W.grad)
+    np.testing.assert_array_equal(db, layer.b.grad)
+    pool = MaxPool2d(3, 2)
+    np.testing.assert_array_equal(conv_functions.max_pool2d(x, 3, 2), pool.forward(x))
+    dpool = rng.standard_normal((2, 3, 3, 2))
+    np.testing.assert_array_equal(conv_functions.max_pool2d_backward(dpool, x, 3, 2), pool.backward(dpool))
+
+
+def test_conv2d_function_refuses_bad_weights(rng):
+    x = rng.standard_normal((2, 3, 5, 5))
+    with pytest.raises(ValueError, match=r"W.*\(F, C, kh, kw\)"):
+        conv_functions.conv2d(x, rng.standard_normal((4, 3, 3)), np.zeros(4))
+    with pytest.raises(ValueError, match=r"b"):
+        conv_functions.conv2d(x, rng.standard_normal((4, 3, 3, 3)), np.zeros(3))

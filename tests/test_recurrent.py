@@ -4,7 +4,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from bplib.activations import sigmoid
-from bplib.gradcheck import check_layer, numerical_gradient_array, rel_error
+from bplib import recurrent
+from bplib.gradcheck import check_layer, numerical_gradient, numerical_gradient_array, rel_error
 from bplib.layers import LSTM, RNN, Layer
 
 N, T, D, H = 2, 5, 3, 4  # every dimension different
@@ -278,3 +279,63 @@ def test_matches_pytorch(name, with_state, rng):
     close(layer.dh0, states_t[0].grad[0])
     if name == "lstm":
         close(layer.dc0, states_t[1].grad[0])
+
+
+# ----------------------------------------------------------------------------------------
+# One step, as functions (notebook 13's references)
+# ----------------------------------------------------------------------------------------
+
+
+def _step_arrays(rng, gates):
+    return (rng.standard_normal((N, D)), rng.standard_normal((N, H)), rng.standard_normal((N, H)),
+            rng.standard_normal((D, gates * H)) * 0.5, rng.standard_normal((H, gates * H)) * 0.5,
+            rng.standard_normal(gates * H) * 0.5)
+
+
+def test_step_functions_are_one_step_of_the_layers(rng):
+    x, h0, c0, Wx, Wh, b = _step_arrays(rng, 1)
+    rnn = RNN(D, H)
+    rnn.Wx.value[...], rnn.Wh.value[...], rnn.b.value[...] = Wx, Wh, b
+    np.testing.assert_allclose(recurrent.rnn_step_forward(x, h0, Wx, Wh, b), rnn.forward(x[:, None], h0)[:, 0], rtol=1e-12)
+    x, h0, c0, Wx, Wh, b = _step_arrays(rng, 4)
+    lstm = LSTM(D, H)
+    lstm.Wx.value[...], lstm.Wh.value[...], lstm.b.value[...] = Wx, Wh, b
+    h, c = recurrent.lstm_step_forward(x, h0, c0, Wx, Wh, b)
+    np.testing.assert_allclose(h, lstm.forward(x[:, None], h0, c0)[:, 0], rtol=1e-12)
+    dh, dc = rng.standard_normal((N, H)), np.zeros((N, H))
+    dx, dh0, dc0, dWx, dWh, db = recurrent.lstm_step_backward(dh, dc, x, h0, c0, Wx, Wh, b)
+    np.testing.assert_allclose(dx, lstm.backward(dh[:, None])[:, 0], rtol=1e-10)
+    for got, want in ((dh0, lstm.dh0), (dc0, lstm.dc0), (dWx, lstm.Wx.grad), (dWh, lstm.Wh.grad), (db, lstm.b.grad)):
+        np.testing.assert_allclose(got, want, rtol=1e-10, atol=1e-14)
+
+
+def test_step_backwards_match_numerical_gradients(rng):
+    x, h_prev, c_prev, Wx, Wh, b = _step_arrays(rng, 1)
+    h = recurrent.rnn_step_forward(x, h_prev, Wx, Wh, b)
+    dh = rng.standard_normal(h.shape)
+    grads = recurrent.rnn_step_backward(dh, x, h_prev, h, Wx, Wh)
+    for i, (name, arg) in enumerate([("x", 0), ("h_prev", 1), ("Wx", 2), ("Wh", 3), ("b", 4)]):
+        args = [x, h_prev, Wx, Wh, b]
+        def f(v, arg=arg):
+            return recurrent.rnn_step_forward(*[v if j == arg else a for j, a in enumerate(args)])
+        assert rel_error(grads[i], numerical_gradient_array(f, args[arg].copy(), dh)) < 1e-7, name
+    x, h_prev, c_prev, Wx, Wh, b = _step_arrays(rng, 4)
+    dh, dc = rng.standard_normal((N, H)), rng.standard_normal((N, H))
+    grads = recurrent.lstm_step_backward(dh, dc, x, h_prev, c_prev, Wx, Wh, b)
+    args = [x, h_prev, c_prev, Wx, Wh, b]
+    for i, arg in zip(range(6), (0, 1, 2, 3, 4, 5)):
+        def loss(v, arg=arg):  # d/dv of Σ dh·h + Σ dc·c: both of the step's outputs carry a gradient
+            h, c = recurrent.lstm_step_forward(*[v if j == arg else a for j, a in enumerate(args)])
+            return float(np.sum(dh * h) + np.sum(dc * c))
+        assert rel_error(grads[i], numerical_gradient(loss, args[arg].copy())) < 1e-7, f"argument {arg}"
+
+
+def test_rnn_backward_is_the_layers_bptt(rng):
+    x, h0 = rng.standard_normal((N, T, D)), rng.standard_normal((N, H))
+    rnn = RNN(D, H, rng=3)
+    hs = rnn.forward(x, h0)
+    dhs = rng.standard_normal(hs.shape)
+    dx, dh0, dWx, dWh, db = recurrent.rnn_backward(dhs, x, hs, h0, rnn.Wx.value, rnn.Wh.value)
+    np.testing.assert_allclose(dx, rnn.backward(dhs), rtol=1e-12)
+    for got, want in ((dh0, rnn.dh0), (dWx, rnn.Wx.grad), (dWh, rnn.Wh.grad), (db, rnn.b.grad)):
+        np.testing.assert_allclose(got, want, rtol=1e-12)
