@@ -11,6 +11,8 @@ Instructor commands (see README, "Teaching with this course"):
     python3 tasks.py autograde A [--jobs N] [--unsafe]
                                 grade every submission of assignment A in its sandbox, N at a time
     python3 tasks.py demo-class autograde the bundled sample class and print its grade table
+    python3 tasks.py sample-class
+                                regenerate that sample class (samples/) from the solutions
     python3 tasks.py audit A    flag answers of assignment A that copy the reference or each other
     python3 tasks.py bench      time training epochs (benchmarks/)
 
@@ -66,6 +68,7 @@ COMMANDS = {
     "execute": lambda args: run(PY, ROOT / "tools" / "course.py", "execute", *args),
     "autograde": lambda args: run(PY, ROOT / "tools" / "course.py", "autograde", *args, cwd=Path.cwd()),
     "demo-class": lambda args: run(PY, ROOT / "tools" / "course.py", "demo-class", *args),
+    "sample-class": lambda args: run(PY, ROOT / "tools" / "course.py", "sample-class", *args),
     "audit": lambda args: run(PY, ROOT / "tools" / "audit.py", *args),
     "bench": lambda args: run(PY, ROOT / "benchmarks" / "bench_mlp.py", *args),
 }

@@ -191,9 +191,19 @@ def test_sample_class_is_current(tmp_path):
         shipped = ROOT / "samples" / "submitted" / student / SAMPLE_ASSIGNMENT / f"{SAMPLE_ASSIGNMENT}.ipynb"
         fresh = tmp_path / f"{student}.ipynb"
         submissions.write(nb, fresh)
-        assert shipped.read_bytes() == fresh.read_bytes(), "rerun `python3 tools/course.py sample-class`"
+        assert shipped.read_bytes() == fresh.read_bytes(), "rerun `python3 tasks.py sample-class`"
 
 
 for _assignment in ASSIGNMENTS:  # TestGraded01, TestGraded02, ...: one class per assignment
     _name = f"TestGraded{_assignment.split('-')[0]}"
     globals()[_name] = type(_name, (GradedAssignment,), {"graded": _assignment, "__doc__": f"The pipeline on {_assignment}."})
+
+
+def test_every_course_command_is_reachable_from_tasks_py():
+    """An instructor runs everything through tasks.py: each command of tools/course.py is one of
+    its commands too, and its docstring (what `python3 tasks.py` prints) names it."""
+    import tasks
+    from tools import course
+
+    for command in course.COMMANDS:
+        assert command in tasks.COMMANDS and f"tasks.py {command}" in tasks.__doc__, command
