@@ -274,3 +274,33 @@ def test_an_environment_under_tmp_is_not_hidden_by_the_scratch_tmp(tmp_path):
     tmpfs = cmd.index("--tmpfs")
     binds = [i for i, arg in enumerate(cmd) if arg == "--ro-bind"]
     assert cmd[tmpfs + 1] == sandbox.SANDBOX_HOME and tmpfs < min(binds)
+
+
+@pytest.mark.parametrize("assignment, module, withheld", [
+    ("12-convolutions", "conv", ["Conv2d.forward", "MaxPool2d.backward", "im2col", "col2im"]),
+    ("13-recurrent-networks", "recurrent", ["rnn_forward", "lstm_forward", "lstm_backward", "_lstm_da", "_gates"]),
+])
+def test_library_code_that_would_give_an_exercise_away_is_withheld(tmp_path, assignment, module, withheld):
+    """bplib's Conv2d computes conv2d_forward, and its LSTM layer the LSTM step: a submission
+    that wraps them must find nothing there while it is graded (the judge serves the functions
+    that the layers call only while the notebook's cells run)."""
+    from bplib.grading import NOTEBOOKS
+
+    library = sandbox.prepare_library(NOTEBOOKS[assignment], tmp_path / "lib")
+    text = (library / "bplib" / f"{module}.py").read_text()
+    for name in withheld:
+        assert f"'bplib.{module}.{name}'" in text, name
+    served = sandbox.reference_functions(NOTEBOOKS[assignment])
+    assert all(f"bplib.{module}.{name}" in served for name in withheld if "." not in name)
+
+
+def test_references_that_drive_networks_are_not_served(tmp_path):
+    """A GAN's training step calls the networks it is given: the judge cannot run it for the
+    notebook's cells, so grading.or_reference gives those cells the student's own."""
+    from bplib.grading import NOTEBOOKS
+
+    served = sandbox.reference_functions(NOTEBOOKS["14-gan"])
+    assert sorted(served) == ["bplib.gan.discriminator_loss", "bplib.gan.generator_loss"]
+    library = sandbox.prepare_library(NOTEBOOKS["14-gan"], tmp_path / "lib")
+    assert "'bplib.gan.gan_train_step'" in (library / "bplib" / "gan.py").read_text()
+    assert "gan_train_step" not in (library / "bplib" / "grading" / "__init__.py").read_text()

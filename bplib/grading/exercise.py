@@ -87,6 +87,11 @@ class Exercise:
     reference: Callable
     # exercises whose student version this one runs (train_logistic calls logistic_grad)
     depends_on: tuple = ()
+    # "module.name" of library code that would give the exercise away (bplib's Conv2d, for
+    # conv2d_forward): withheld from the sandbox like the reference (see sandbox.py)
+    withholds: tuple = ()
+    # whether the judge computes the reference for the notebook's cells (grading.or_reference)
+    serve_reference: bool = True
 
     def run(self, student: Any, report: Report, rng: np.random.Generator, hidden: bool) -> None:
         raise NotImplementedError
@@ -276,6 +281,7 @@ class FunctionExercise(Exercise):
     allowed: tuple = ()
     depends_on: tuple = ()
     ratios: bool = True  # whether a factor N, 2 or -1 between result and reference names a mistake
+    withholds: tuple = ()
 
     def run(self, student: Callable, report: Report, rng: np.random.Generator, hidden: bool) -> None:
         for case in self.cases(rng, hidden):

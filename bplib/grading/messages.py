@@ -35,7 +35,7 @@ CATALOG: dict[str, Hint] = {
     ),
     "dout_shape_in_backward": Hint(
         "On {case}, a layer's backward received a gradient of the wrong shape ({where}).",
-        "Each layer's backward takes the gradient of *its own output*: go through the layers in reverse order (reversed(self.layers)) and hand each one what the layer after it returned.",
+        "Each layer's backward takes the gradient of *its own output*, from the forward pass that ran last (a layer keeps only its last input): go through the layers in reverse order (reversed(self.layers)), hand each one what the layer after it returned, and run each backward right after the forward it belongs to.",
     ),
     "not_defined": Hint(
         "{name} is not defined in this notebook.",
@@ -718,6 +718,265 @@ CATALOG: dict[str, Hint] = {
     "shift_wrong_direction": Hint(
         "On {case}, the image moved the opposite way.",
         "Positive dy moves the picture *down*: the pixel at row r goes to row r + dy, so out[:, dy:, :] = images[:, :H - dy, :].",
+    ),
+    # ---- 12-convolutions
+    "conv_size_no_plus_one": Hint(
+        "On {case}, the size is one short: the + 1 is missing.",
+        "Count the window's starting positions 0, s, 2s, …: the last one is at most size + 2·padding − kernel, so there are ⌊(size + 2·padding − kernel) / stride⌋ + 1 of them. Misconception 32.",
+    ),
+    "conv_size_padding_once": Hint(
+        "On {case}, the size matches padding added on one side only.",
+        "padding zeros go on *each* side: the padded length is size + 2·padding. Misconception 32.",
+    ),
+    "conv_size_padding_ignored": Hint(
+        "On {case}, the size matches no padding at all.",
+        "The windows slide over the padded input, of length size + 2·padding. Misconception 32.",
+    ),
+    "conv_size_ceil": Hint(
+        "On {case}, the size is rounded up: it counts a last window that does not fit.",
+        "A window that would stick out of the padded input is dropped (as in PyTorch): round down with //. Misconception 32.",
+    ),
+    "conv_size_true_division": Hint(
+        "On {case}, the size is not a whole number: / divides exactly where the count must round down.",
+        "Use integer division, (size + 2 * padding - kernel) // stride + 1.",
+    ),
+    "conv_size_not_int": Hint(
+        "On {case}, the size is right but a {kind}, not an int: np.zeros((N, F, Ho, Wo)) refuses it.",
+        "Compute it with // on ints (not /, and not through math.floor of a float), or convert with int(...).",
+    ),
+    "conv_kernel_flipped_in_forward": Hint(
+        "On {case}, the output matches the kernel flipped: a true convolution, where conv2d (as PyTorch's) is a cross-correlation.",
+        "In forward, multiply x_pad[n, :, s·i + u, s·j + v] by W[f, :, u, v], the kernel as it is; only dx uses the flipped kernel. Misconception 32.",
+    ),
+    "conv_bias_missing": Hint(
+        "On {case}, the output matches no bias at all.",
+        "Add b[f] to every position of output channel f: out += b[None, :, None, None] (b has shape (F,)).",
+    ),
+    "conv_padding_ignored": Hint(
+        "On {case}, the output matches no padding ({got} instead of {expected}).",
+        "Pad x with zeros first: np.pad(x, ((0, 0), (0, 0), (padding, padding), (padding, padding))), then slide the kernel over the padded images.",
+    ),
+    "conv_stride_ignored": Hint(
+        "On {case}, the output matches stride 1 ({got} instead of {expected}).",
+        "Output pixel (i, j) reads the window that starts at row stride·i and column stride·j of the padded input.",
+    ),
+    "conv_last_channel_only": Hint(
+        "On {case}, the output matches the last input channel alone: the sum over channels is missing, probably `=` inside a loop over c.",
+        "Each output sums over every input channel c and every kernel offset: accumulate with += (or contract the channel axis with np.tensordot or np.einsum).",
+    ),
+    "conv_dx_kernel_not_flipped": Hint(
+        "On {case}, dx matches a full convolution of dout with the kernel *not* flipped.",
+        "Each input pixel gathers W[f, c, u, v] · dout[n, f, i, j] from every output (i, j) whose window covered it at offset (u, v): written as a convolution of dout, that is the *flipped* kernel. Adding W[f, :, u, v] · dout[n, f, i, j] into the window at (s·i, s·j) avoids the flip altogether. Misconception 32.",
+    ),
+    "conv_backward_padding_kept": Hint(
+        "On {case}, dx has the shape of the *padded* input, {got} instead of {expected}.",
+        "Accumulate into a padded dx, then cut the padding off: dx_pad[:, :, p:p + H, p:p + W]. The padding zeros are not inputs and get no gradient. Misconception 32.",
+    ),
+    "conv_dW_last_image_only": Hint(
+        "On {case}, dW matches the last image of the batch alone: the sum over the batch is missing, probably `=` inside a loop over n.",
+        "The same W is used on every image, so dW adds up the contribution of every image n (and every position): +=, or sum over n. Misconception 32.",
+    ),
+    "conv_dx_last_filter_only": Hint(
+        "On {case}, dx matches the last filter alone: the sum over filters is missing, probably `=` inside a loop over f.",
+        "Every filter f read the same input pixel, so dx adds up W[f] · dout[:, f] over all F filters. Misconception 15.",
+    ),
+    "conv_db_mean_over_positions": Hint(
+        "On {case}, db matches the *mean* of dout over the output positions instead of the sum.",
+        "b[f] is added at every position of every image, so db[f] = dout[:, f].sum() over the batch and all Ho × Wo positions: dout.sum(axis=(0, 2, 3)).",
+    ),
+    "conv_backward_stride_ignored": Hint(
+        "On {case}, dx and dW match windows that move by 1 instead of by the stride.",
+        "Backward must visit the same windows as forward: output (i, j) read the input at rows stride·i … stride·i + kh − 1; send its gradient back there.",
+    ),
+    "pool_average_not_max": Hint(
+        "On {case}, the output matches the *mean* of each window: average pooling.",
+        "Max pooling keeps each window's largest entry: window.max(axis=(2, 3)).",
+    ),
+    "pool_absolute_max": Hint(
+        "On {case}, the output matches the largest *absolute* value of each window.",
+        "Take the maximum of the values themselves (np.max), not of np.abs: a window of negative numbers gives its least negative one.",
+    ),
+    "pool_default_stride_one": Hint(
+        "On {case}, with the stride left out, the output matches stride 1 ({got} instead of {expected}).",
+        "stride=None means the stride equals kernel_size (windows that tile the image, as in PyTorch): start with `if stride is None: stride = kernel_size`.",
+    ),
+    "pool_grad_spread_over_window": Hint(
+        "On {case}, dx matches each window's gradient spread evenly over the window: that is average pooling's backward.",
+        "Only the maximum reached the output, so only it gets dout; the other pixels of the window get 0. Misconception 33.",
+    ),
+    "pool_grad_to_every_pixel": Hint(
+        "On {case}, dx matches each window's gradient copied to every pixel of the window.",
+        "Only the pixel that was the window's maximum reached the output: send dout there alone (a one-hot mask of the argmax). Misconception 33.",
+    ),
+    "pool_grad_to_every_tie": Hint(
+        "On {case}, dx matches the gradient sent to *every* pixel equal to the window's maximum: with ties, dx then adds up to more than dout.",
+        "Make the mask with np.argmax, which picks one pixel (the first maximum in row-major order, as PyTorch), not with x == max. Misconception 33.",
+    ),
+    "pool_grad_to_last_tie": Hint(
+        "On {case}, where a window holds tied maxima, dx matches the gradient sent to the *last* of them.",
+        "PyTorch, and this course, route it to the first maximum in row-major order, which is what np.argmax of the flattened window returns (> in a loop keeps the first; >= keeps the last). Misconception 33.",
+    ),
+    "pool_overlap_overwritten": Hint(
+        "On {case}, with overlapping windows (stride < kernel_size), dx matches each window's gradient written with `=` over the window, erasing what an earlier window put there.",
+        "A pixel in two windows can be the maximum of both: add into dx (+=) so that it receives both gradients. Misconception 15.",
+    ),
+    "pool_overlap_assigned": Hint(
+        "On {case}, with overlapping windows (stride < kernel_size), dx matches the gradient written with `=` at each maximum: a pixel that is the maximum of two windows keeps only one of their gradients.",
+        "Add into dx (+=): the chain rule sums over every use of a pixel. Misconception 15.",
+    ),
+    # ---- 13-recurrent-networks
+    "rnn_sigmoid_not_tanh": Hint(
+        "On {case}, the state matches a sigmoid where the RNN uses tanh.",
+        "h = np.tanh(x @ Wx + h_prev @ Wh + b): tanh keeps the state in (−1, 1), centred on 0, as torch.nn.RNN does.",
+    ),
+    "rnn_wh_transposed": Hint(
+        "On {case}, the state matches h_prev @ Wh.T: Wh is square, so the shapes could not warn you.",
+        "With row vectors (x is (N, D), h_prev is (N, H)), the recurrent term is h_prev @ Wh, as x @ Wx. Misconception 11.",
+    ),
+    "rnn_previous_state_ignored": Hint(
+        "On {case}, the state matches x @ Wx + b alone: h_prev is not used.",
+        "The recurrence is what makes it an RNN: add h_prev @ Wh inside the tanh.",
+    ),
+    "rnn_bias_missing": Hint(
+        "On {case}, the state matches no bias.",
+        "Add b (shape (H,)) inside the tanh; it broadcasts over the N rows.",
+    ),
+    "rnn_no_tanh": Hint(
+        "On {case}, the state matches the pre-activation: the tanh is missing.",
+        "Return np.tanh(x @ Wx + h_prev @ Wh + b).",
+    ),
+    "rnn_tanh_grad_of_state": Hint(
+        "On {case}, the gradients match 1 − tanh(h)²: tanh applied to the state again. h is already tanh(a).",
+        "tanh'(a) = 1 − tanh(a)² = 1 − h², from the output you are given. Misconception 25.",
+    ),
+    "rnn_tanh_grad_no_square": Hint(
+        "On {case}, the gradients match tanh' taken as 1 − h, without the square.",
+        "tanh'(a) = 1 − tanh(a)² = 1 − h**2. Misconception 25.",
+    ),
+    "rnn_tanh_grad_missing": Hint(
+        "On {case}, the gradients match dh passed on without the tanh's derivative.",
+        "First back through the tanh: da = dh * (1 - h**2); every other gradient is computed from da.",
+    ),
+    "rnn_dh_prev_not_transposed": Hint(
+        "On {case}, dh_prev matches da @ Wh: Wh is square, so the shapes could not warn you.",
+        "h_prev was multiplied by Wh on the right (h_prev @ Wh), so its gradient is da @ Wh.T, as dx = da @ Wx.T. Misconception 11.",
+    ),
+    "rnn_dWh_transposed": Hint(
+        "On {case}, dWh matches da.T @ h_prev, the transpose: Wh is square, so the shapes could not warn you.",
+        "dWh = h_prev.T @ da, (H, N) @ (N, H), as dWx = x.T @ da. Misconception 11.",
+    ),
+    "bptt_next_step_dropped": Hint(
+        "On {case}, the gradients match BPTT without the gradient that step t + 1 sends back to h_t.",
+        "h_t feeds the output at t *and* step t + 1: dh = dhs[:, t] + dh_next, where dh_next is the dh_prev of the step after (zeros after the last step). Misconception 34.",
+    ),
+    "bptt_weights_not_accumulated": Hint(
+        "On {case}, dWx, dWh and db match the first time step alone: each step's gradient overwrote the one before.",
+        "The same weights are used at every step, so their gradients add up over t: dWh += ... (start from zeros). Misconception 34.",
+    ),
+    "bptt_h_prev_wraps_around": Hint(
+        "On {case}, dWh matches hs[:, t - 1] used as h_prev at t = 0, where index −1 is the *last* state.",
+        "At t = 0 the previous state is h0: h_prev = hs[:, t - 1] if t > 0 else h0.",
+    ),
+    "bptt_forward_order": Hint(
+        "On {case}, the gradients match the steps visited from t = 0 forwards.",
+        "The gradient of h_t needs what step t + 1 sends back, so go backwards: for t in reversed(range(T)). Misconception 34.",
+    ),
+    "lstm_gates_ifog": Hint(
+        "On {case}, the result matches the gates in the order i, f, o, g (as in CS231n): this course uses PyTorch's i, f, g, o.",
+        "Columns 0:H are i, H:2H f, 2H:3H g (the tanh candidate), 3H:4H o, in forward and in backward. Misconception 35.",
+    ),
+    "lstm_gates_igfo": Hint(
+        "On {case}, the result matches the gates in the order i, g, f, o (as in TensorFlow's old LSTM cell): this course uses PyTorch's i, f, g, o.",
+        "Columns 0:H are i, H:2H f, 2H:3H g (the tanh candidate), 3H:4H o, in forward and in backward. Misconception 35.",
+    ),
+    "lstm_g_sigmoid": Hint(
+        "On {case}, the result matches a sigmoid for the candidate g.",
+        "i, f and o are gates in (0, 1), through sigmoid; the candidate g is a value in (−1, 1), through tanh.",
+    ),
+    "lstm_forget_path_missing": Hint(
+        "On {case}, c matches i ⊙ g alone: the previous cell state, through the forget gate, is missing.",
+        "c = f * c_prev + i * g: the forget gate decides how much memory is kept. Misconception 35.",
+    ),
+    "lstm_h_without_tanh": Hint(
+        "On {case}, h matches o ⊙ c: the tanh of the cell state is missing.",
+        "h = o * np.tanh(c).",
+    ),
+    "lstm_incoming_dc_ignored": Hint(
+        "On {case}, the gradients match dc (from the next step) left out: only the path through h reaches c.",
+        "c_t reaches the loss through h_t and through c_(t+1): dc_t = dc + dh * o * (1 - tanh(c)**2). Misconception 35.",
+    ),
+    "lstm_dc_prev_missing_f": Hint(
+        "On {case}, dc_prev matches dc_t without the forget gate.",
+        "c_t = f ⊙ c_(t−1) + …, so dc_prev = dc_t * f: the forget gate scales what flows back along the cell state. Misconception 35.",
+    ),
+    "lstm_tanh_grad_of_c": Hint(
+        "On {case}, the gradients match 1 − c² as the slope of tanh(c).",
+        "The slope of tanh at c is 1 − tanh(c)², from tanh(c), not from c itself. Misconception 25.",
+    ),
+    "lstm_dc_missing_h_path": Hint(
+        "On {case}, the gradients match dc_t = dc alone: the path from h_t = o ⊙ tanh(c_t) into c_t is missing.",
+        "Add dh * o * (1 - np.tanh(c)**2) to the dc that arrives from the next step.",
+    ),
+    # ---- 14-gan
+    "gan_d_labels_swapped": Hint(
+        "On {case}, the result matches the labels swapped: the real samples labelled 0 and the fakes 1.",
+        "The discriminator says 'real' with a high σ(s): its loss is softplus(−r) for the reals (label 1) and softplus(f) for the fakes (label 0). Misconception 36.",
+    ),
+    "gan_d_mean_over_both": Hint(
+        "On {case}, the result matches one mean over the real and fake samples together.",
+        "The loss is a mean over the M reals plus a mean over the K fakes: d_real divides by M and d_fake by K (the check uses M ≠ K).",
+    ),
+    "gan_d_sum_not_mean": Hint(
+        "On {case}, the result matches sums over the samples instead of means.",
+        "Average each half: np.mean(...) for the loss, and divide each gradient by its own batch size. Misconception 8.",
+    ),
+    "gan_d_halved": Hint(
+        "On {case}, the result is half the right one: the two halves are averaged instead of added.",
+        "The loss is BCE(real, 1) + BCE(fake, 0), each a mean over its own batch: add them.",
+    ),
+    "gan_loss_overflow": Hint(
+        "On {case}, a floating-point error occurred ({error}): log σ(s) is log(0) once σ underflows, and exp(−s) overflows for s far below 0.",
+        "Write the losses with softplus, computed stably: −log σ(s) = np.logaddexp(0, −s) and −log(1 − σ(s)) = np.logaddexp(0, s). Misconception 4.",
+    ),
+    "gan_g_saturating_loss": Hint(
+        "On {case}, the result matches the saturating loss log(1 − D(G(z))): its gradient vanishes exactly when D confidently rejects the fakes, early in training.",
+        "Use the non-saturating loss −log D(G(z)) = softplus(−f), with gradient (σ(f) − 1) / K.",
+    ),
+    "gan_g_fake_label": Hint(
+        "On {case}, the result matches the discriminator's loss on the fakes (label 0): the generator would then help D reject its own samples.",
+        "The generator wants D to call its fakes real: label 1, loss softplus(−f) = −log D(G(z)). Misconception 36.",
+    ),
+    "gan_g_discriminator_gradient": Hint(
+        "On {case}, the generator's gradients match the discriminator's own gradient on the fakes, sent through D: that trains G to be caught.",
+        "Start G's backward from the *generator's* loss, generator_loss(logits), not from discriminator_loss's d_fake. Misconception 36.",
+    ),
+    "gan_g_not_through_d": Hint(
+        "On {case}, the generator's gradients match d loss / d logits fed straight into generator.backward, skipping the discriminator (with 1-D samples the shapes agree, so nothing raised).",
+        "The loss depends on G's weights only through D(fake): first d_fake = discriminator.backward(d_logits), then generator.backward(d_fake). Misconception 36.",
+    ),
+    "gan_g_step_first": Hint(
+        "On {case}, the weights match the generator's step taken before the discriminator's.",
+        "First the discriminator learns from the current fakes; then the generator learns against the *updated* discriminator.",
+    ),
+    "gan_steps_not_alternating": Hint(
+        "On {case}, the weights match both gradients computed first and both steps taken after: the generator's backward went through D and added to D's gradients before D's step.",
+        "Finish the discriminator's step (zero_grad, backward, step) before the generator's backward, which also leaves gradients in D. Misconception 16.",
+    ),
+    "gan_generator_against_old_d": Hint(
+        "On {case}, the weights match the generator's gradient computed against the discriminator *before* its step.",
+        "Take the discriminator's step first, then compute generator_backward with the updated discriminator, then the generator's step.",
+    ),
+    "gan_d_grads_not_zeroed": Hint(
+        "On {case}, the discriminator's weights match its gradients not reset before its step: what the generator's backward left in D from the call before was added in.",
+        "Call d_optimizer.zero_grad() (or discriminator.zero_grad()) before the discriminator's backward. Misconception 16.",
+    ),
+    "gan_g_grads_not_zeroed": Hint(
+        "On {case}, the generator's weights match its gradients piling up from one call to the next.",
+        "Call g_optimizer.zero_grad() before generator_backward. Misconception 16.",
+    ),
+    "gan_d_loss_into_generator": Hint(
+        "On {case}, the generator's weights match the discriminator's loss also back-propagated into the generator.",
+        "In the discriminator's step the fakes are constants: do not call generator.backward there (PyTorch writes fake.detach()).",
     ),
 }
 

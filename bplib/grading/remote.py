@@ -181,6 +181,9 @@ class Connection:
             elif method == "train" and len(args) == 1 and type(args[0]) is bool and not kwargs:
                 target.train(args[0])  # a container passes its mode on (Residual.eval())
                 result = None
+            elif method in ("zero_grad", "step") and not args and not kwargs and hasattr(target, "zero_grad"):
+                getattr(target, method)()  # a layer's or an optimizer's: the gradients live here
+                result = None
             else:
                 raise wire.WireError("not a method the grader offers")
             reply["value"] = self.encode(result)
@@ -278,6 +281,10 @@ class Connection:
         if isinstance(obj, Layer):
             params = [[p.name, wire.encode(p.value)] for p in obj.parameters()]
             return {"$j": self._expose(obj), "kind": "layer", "name": type(obj).__name__, "params": params}
+        from ..optim import Optimizer
+
+        if isinstance(obj, Optimizer):  # it steps the judge's own parameters (a GAN's training step)
+            return {"$j": self._expose(obj), "kind": "optimizer", "name": type(obj).__name__}
         if callable(obj):
             return {"$j": self._expose(obj), "kind": "function", "name": getattr(obj, "__name__", type(obj).__name__)}
         raise TypeError(f"a {type(obj).__name__} cannot be handed to the submission")

@@ -27,6 +27,7 @@ from __future__ import annotations
 import ast
 import compileall
 import fcntl
+import importlib
 import os
 import resource
 import shutil
@@ -145,22 +146,52 @@ def or_reference(name, student):
 '''
 
 
+def _served_reference(exercise: Any) -> str | None:
+    """"module.qualname" of the exercise's reference, if the judge computes it for the notebook's
+    cells: a bplib function (or one that an exercise file defines, 01's centred_difference) of
+    plain data. References that drive networks (a GAN's training step) are not served: the
+    judge would have to call back into the submission for every layer."""
+    ref = getattr(exercise, "reference", None)
+    if (isinstance(ref, types.FunctionType) and "." not in ref.__qualname__ and ref.__module__.startswith("bplib.")
+            and getattr(exercise, "serve_reference", True)):
+        return f"{ref.__module__}.{ref.__qualname__}"
+    return None
+
+
+def _withheld(exercise: Any) -> dict[str, Any]:
+    """"module.name" -> the library object, for what else would give the exercise away (bplib's
+    Conv2d, for conv2d_forward): absent from the sandbox like the reference itself."""
+    found = {}
+    for path in getattr(exercise, "withholds", ()):
+        module, name = path.rsplit(".", 1)
+        found[path] = getattr(importlib.import_module(module), name)
+    return found
+
+
 def reference_functions(exercises: Iterable[Any]) -> dict[str, Any]:
-    """"module.qualname" -> the reference function, for the ones the judge computes on request:
-    bplib's, and those that the exercise files define (01's centred_difference)."""
-    return {f"{e.reference.__module__}.{e.reference.__qualname__}": e.reference for e in exercises
-            if isinstance(getattr(e, "reference", None), types.FunctionType) and "." not in e.reference.__qualname__
-            and e.reference.__module__.startswith("bplib.")}
+    """"module.qualname" -> the function, for the ones the judge computes on request while the
+    cells run: the served references, and the withheld functions that bplib's layers call."""
+    found: dict[str, Any] = {}
+    for exercise in exercises:
+        served = _served_reference(exercise)
+        if served:
+            found[served] = exercise.reference
+        found.update({path: obj for path, obj in _withheld(exercise).items() if isinstance(obj, types.FunctionType)})
+    return found
 
 
 def _reference_locations(exercises: Iterable[Any]) -> dict[str, set[str]]:
-    """module name -> qualified names of the references that the exercises grade against."""
+    """module name -> qualified names of the references that the exercises grade against, and
+    of what they withhold."""
     found: dict[str, set[str]] = {}
     for exercise in exercises:
         ref = getattr(exercise, "reference", None)
         module, qualname = getattr(ref, "__module__", None), getattr(ref, "__qualname__", None)
         if module and qualname and module.startswith("bplib.") and not module.startswith("bplib.grading"):
             found.setdefault(module, set()).add(qualname)
+        for path in _withheld(exercise):
+            module, name = path.rsplit(".", 1)
+            found.setdefault(module, set()).add(name)
     return found
 
 
@@ -211,7 +242,7 @@ def prepare_library(exercises: Iterable[Any], destination: Path) -> Path:
     target = destination / "bplib"
     shutil.copytree(BPLIB, target, ignore=shutil.ignore_patterns("__pycache__", "grading", "*.pyc"))
     (target / "grading").mkdir()
-    references = {e.name: next(iter(reference_functions([e])), None) for e in exercises}
+    references = {e.name: _served_reference(e) for e in exercises}
     references = {name: target for name, target in references.items() if target}
     (target / "grading" / "__init__.py").write_text(_GRADING_STANDIN.replace("{references!r}", repr(references)))
     (target / "_unavailable.py").write_text(_UNAVAILABLE_MODULE)

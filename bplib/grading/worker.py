@@ -276,6 +276,8 @@ def make_judge_proxy(worker: Worker, judge_id: int, ref: dict) -> Any:
     """A stand-in for one of the judge's objects: a function, or a layer to chain."""
     if ref.get("kind") == "layer":
         return _judge_layer(worker, judge_id, ref)
+    if ref.get("kind") == "optimizer":
+        return JudgeOptimizer(worker, judge_id, str(ref.get("name", "Optimizer")))
     return JudgeFunction(worker, judge_id, str(ref.get("name", "f")))
 
 
@@ -288,6 +290,22 @@ class JudgeFunction(JudgeProxy):
 
     def __repr__(self) -> str:
         return f"<function {self.__name__} given by the grader>"
+
+
+class JudgeOptimizer(JudgeProxy):
+    """An optimizer of the judge's, over the parameters of layers it handed over."""
+
+    def __init__(self, worker: Worker, judge_id: int, name: str) -> None:
+        self.worker, self.judge_id, self.name = worker, judge_id, name
+
+    def zero_grad(self) -> None:
+        self.worker.call_judge(self.judge_id, "zero_grad", (), {})
+
+    def step(self) -> None:
+        self.worker.call_judge(self.judge_id, "step", (), {})
+
+    def __repr__(self) -> str:
+        return f"{self.name}(...) (given by the grader)"
 
 
 def _judge_layer(worker: Worker, judge_id: int, ref: dict) -> Any:
@@ -314,6 +332,10 @@ def _judge_layer(worker: Worker, judge_id: int, ref: dict) -> Any:
 
         def parameters(self):
             return list(self.params)
+
+        def zero_grad(self):
+            super().zero_grad()
+            worker.call_judge(judge_id, "zero_grad", (), {})  # the gradients that count are the judge's
 
         def train(self, mode=True):
             super().train(mode)

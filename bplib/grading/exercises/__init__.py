@@ -1,7 +1,8 @@
 """The course's exercises, by notebook. Each notebook's ``grading.start`` names its key here."""
 from __future__ import annotations
 
-from . import activations, chain_rule, debugging, deep, digits, gradient_descent, logistic, losses, network, optimizers, regularisation
+from . import (activations, chain_rule, convolutions, debugging, deep, digits, gan, gradient_descent, logistic, losses, network,
+               optimizers, recurrent, regularisation)
 
 NOTEBOOKS = {
     "01-derivatives-and-the-chain-rule": chain_rule.EXERCISES,
@@ -15,6 +16,9 @@ NOTEBOOKS = {
     "09-optimizers": optimizers.EXERCISES,
     "10-deep-networks": deep.EXERCISES,
     "11-regularisation": regularisation.EXERCISES,
+    "12-convolutions": convolutions.EXERCISES,
+    "13-recurrent-networks": recurrent.EXERCISES,
+    "14-gan": gan.EXERCISES,
 }
 EXERCISES = {exercise.name: exercise for exercises in NOTEBOOKS.values() for exercise in exercises}
 assert len(EXERCISES) == sum(map(len, NOTEBOOKS.values())), "exercise names must be unique across notebooks"
