@@ -9,27 +9,8 @@ from __future__ import annotations
 import math
 
 import numpy as np
-import pytest
 
-from bplib import grading
-from bplib.grading.report import Report
-
-
-@pytest.fixture(autouse=True)
-def session():
-    grading.start("12-convolutions")
-    grading._SESSION.tampered.clear()
-    yield
-
-
-def problems(name, student, hidden=False):
-    report = Report(name)
-    grading.EXERCISES[name].run(student, report, grading._rng(name, hidden), hidden)
-    return report
-
-
-def keys(name, student, hidden=False):
-    return [key for key, _ in problems(name, student, hidden).problems]
+from tests.grading_tables import table_tests, with_args
 
 
 # ---------------------------------------------------------------- right answers
@@ -173,19 +154,7 @@ RIGHT = [
 ]
 
 
-@pytest.mark.parametrize("name, student", RIGHT, ids=[f"{n}-{f.__name__}" for n, f in RIGHT])
-def test_right_answers_pass(name, student):
-    for hidden in (False, True):
-        assert keys(name, student, hidden) == [], f"{student.__name__} ({'hidden' if hidden else 'visible'} part)"
-
-
 # ---------------------------------------------------------------- mistakes
-
-
-def _with(fn, **kwargs):
-    def wrong(*args):
-        return fn(*args, **kwargs)
-    return wrong
 
 
 MISTAKES = [
@@ -195,29 +164,23 @@ MISTAKES = [
     ("conv_output_size", lambda n, k, s=1, p=0: math.ceil((n + 2 * p - k) / s) + 1, "conv_size_ceil"),
     ("conv_output_size", lambda n, k, s=1, p=0: (n + 2 * p - k) / s + 1, "conv_size_true_division"),
     ("conv_output_size", lambda n, k, s=1, p=0: float((n + 2 * p - k) // s + 1), "conv_size_not_int"),
-    ("conv2d_forward", _with(conv2d_forward, flip=True), "conv_kernel_flipped_in_forward"),
-    ("conv2d_forward", _with(conv2d_forward, bias=False), "conv_bias_missing"),
+    ("conv2d_forward", with_args(conv2d_forward, flip=True), "conv_kernel_flipped_in_forward"),
+    ("conv2d_forward", with_args(conv2d_forward, bias=False), "conv_bias_missing"),
     ("conv2d_forward", lambda x, W, b, s=1, p=0: conv2d_forward(x, W, b, s, 0), "conv_padding_ignored"),
     ("conv2d_forward", lambda x, W, b, s=1, p=0: conv2d_forward(x, W, b, 1, p), "conv_stride_ignored"),
-    ("conv2d_forward", _with(conv2d_forward, channels="last"), "conv_last_channel_only"),
-    ("conv2d_backward", _with(conv2d_backward, flip_dx=True), "conv_dx_kernel_not_flipped"),
-    ("conv2d_backward", _with(conv2d_backward, crop=False), "conv_backward_padding_kept"),
-    ("conv2d_backward", _with(conv2d_backward, dW_images="last"), "conv_dW_last_image_only"),
-    ("conv2d_backward", _with(conv2d_backward, dx_filters="last"), "conv_dx_last_filter_only"),
-    ("conv2d_backward", _with(conv2d_backward, db_mean=True), "conv_db_mean_over_positions"),
-    ("conv2d_backward", _with(conv2d_backward, stride_in_backward=False), "conv_backward_stride_ignored"),
-    ("max_pool2d_forward", _with(max_pool2d_forward, how="mean"), "pool_average_not_max"),
-    ("max_pool2d_forward", _with(max_pool2d_forward, default_stride=1), "pool_default_stride_one"),
-    ("max_pool2d_backward", _with(max_pool2d_backward, route="spread"), "pool_grad_spread_over_window"),
-    ("max_pool2d_backward", _with(max_pool2d_backward, route="ties"), "pool_grad_to_every_tie"),
-    ("max_pool2d_backward", _with(max_pool2d_backward, route="last"), "pool_grad_to_last_tie"),
-    ("max_pool2d_backward", _with(max_pool2d_backward, assign=True), "pool_overlap_overwritten"),
+    ("conv2d_forward", with_args(conv2d_forward, channels="last"), "conv_last_channel_only"),
+    ("conv2d_backward", with_args(conv2d_backward, flip_dx=True), "conv_dx_kernel_not_flipped"),
+    ("conv2d_backward", with_args(conv2d_backward, crop=False), "conv_backward_padding_kept"),
+    ("conv2d_backward", with_args(conv2d_backward, dW_images="last"), "conv_dW_last_image_only"),
+    ("conv2d_backward", with_args(conv2d_backward, dx_filters="last"), "conv_dx_last_filter_only"),
+    ("conv2d_backward", with_args(conv2d_backward, db_mean=True), "conv_db_mean_over_positions"),
+    ("conv2d_backward", with_args(conv2d_backward, stride_in_backward=False), "conv_backward_stride_ignored"),
+    ("max_pool2d_forward", with_args(max_pool2d_forward, how="mean"), "pool_average_not_max"),
+    ("max_pool2d_forward", with_args(max_pool2d_forward, default_stride=1), "pool_default_stride_one"),
+    ("max_pool2d_backward", with_args(max_pool2d_backward, route="spread"), "pool_grad_spread_over_window"),
+    ("max_pool2d_backward", with_args(max_pool2d_backward, route="ties"), "pool_grad_to_every_tie"),
+    ("max_pool2d_backward", with_args(max_pool2d_backward, route="last"), "pool_grad_to_last_tie"),
+    ("max_pool2d_backward", with_args(max_pool2d_backward, assign=True), "pool_overlap_overwritten"),
 ]
 
-
-@pytest.mark.parametrize("name, student, key", MISTAKES, ids=[k for _, _, k in MISTAKES])
-def test_each_mistake_gets_its_hint_in_both_parts(name, student, key):
-    report = problems(name, student)
-    found = [k for k, _ in report.problems]
-    assert key in found, f"{name}: expected hint {key}, got {found}"
-    assert keys(name, student, hidden=True), f"{name}: {key} passes the hidden part"
+session, test_right_answers_pass, test_each_mistake_gets_its_hint_in_both_parts = table_tests("12-convolutions", RIGHT, MISTAKES)

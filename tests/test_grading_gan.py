@@ -3,23 +3,8 @@ hint that names its mistake (the table ``MISTAKES`` is the specification)."""
 from __future__ import annotations
 
 import numpy as np
-import pytest
 
-from bplib import grading
-from bplib.grading.report import Report
-
-
-@pytest.fixture(autouse=True)
-def session():
-    grading.start("14-gan")
-    grading._SESSION.tampered.clear()
-    yield
-
-
-def keys(name, student, hidden=False):
-    report = Report(name)
-    grading.EXERCISES[name].run(student, report, grading._rng(name, hidden), hidden)
-    return [key for key, _ in report.problems]
+from tests.grading_tables import table_tests, with_args
 
 
 def sigmoid(s):
@@ -132,36 +117,19 @@ RIGHT = [
 ]
 
 
-@pytest.mark.parametrize("name, student", RIGHT, ids=[f"{n}-{f.__name__}" for n, f in RIGHT])
-def test_right_answers_pass(name, student):
-    for hidden in (False, True):
-        assert keys(name, student, hidden) == [], f"{student.__name__} ({'hidden' if hidden else 'visible'} part)"
-
-
-def _with(fn, **kwargs):
-    def wrong(*args):
-        return fn(*args, **kwargs)
-    return wrong
-
-
 MISTAKES = [
-    ("discriminator_loss", _with(discriminator_loss, labels="swapped"), "gan_d_labels_swapped"),
-    ("discriminator_loss", _with(discriminator_loss, average="together"), "gan_d_mean_over_both"),
+    ("discriminator_loss", with_args(discriminator_loss, labels="swapped"), "gan_d_labels_swapped"),
+    ("discriminator_loss", with_args(discriminator_loss, average="together"), "gan_d_mean_over_both"),
     ("discriminator_loss", discriminator_loss_naive, "gan_loss_overflow"),
-    ("generator_loss", _with(generator_loss, kind="saturating"), "gan_g_saturating_loss"),
-    ("generator_loss", _with(generator_loss, kind="fake label"), "gan_g_fake_label"),
-    ("generator_backward", _with(generator_backward, upstream=_with(generator_loss, kind="saturating")), "gan_g_saturating_loss"),
-    ("generator_backward", _with(generator_backward, upstream=_with(generator_loss, kind="fake label")), "gan_g_discriminator_gradient"),
-    ("generator_backward", _with(generator_backward, through_d=False), "gan_g_not_through_d"),
-    ("gan_train_step", _with(gan_train_step, order="g-then-d"), "gan_g_step_first"),
-    ("gan_train_step", _with(gan_train_step, zero_d=False), "gan_d_grads_not_zeroed"),
-    ("gan_train_step", _with(gan_train_step, zero_g=False), "gan_g_grads_not_zeroed"),
+    ("generator_loss", with_args(generator_loss, kind="saturating"), "gan_g_saturating_loss"),
+    ("generator_loss", with_args(generator_loss, kind="fake label"), "gan_g_fake_label"),
+    ("generator_backward", with_args(generator_backward, upstream=with_args(generator_loss, kind="saturating")), "gan_g_saturating_loss"),
+    ("generator_backward", with_args(generator_backward, upstream=with_args(generator_loss, kind="fake label")), "gan_g_discriminator_gradient"),
+    ("generator_backward", with_args(generator_backward, through_d=False), "gan_g_not_through_d"),
+    ("gan_train_step", with_args(gan_train_step, order="g-then-d"), "gan_g_step_first"),
+    ("gan_train_step", with_args(gan_train_step, zero_d=False), "gan_d_grads_not_zeroed"),
+    ("gan_train_step", with_args(gan_train_step, zero_g=False), "gan_g_grads_not_zeroed"),
     ("gan_train_step", gan_train_step_both_first, "gan_steps_not_alternating"),
 ]
 
-
-@pytest.mark.parametrize("name, student, key", MISTAKES, ids=[f"{n}-{k}" for n, _, k in MISTAKES])
-def test_each_mistake_gets_its_hint_in_both_parts(name, student, key):
-    found = keys(name, student)
-    assert key in found, f"{name}: expected hint {key}, got {found}"
-    assert keys(name, student, hidden=True), f"{name}: {key} passes the hidden part"
+session, test_right_answers_pass, test_each_mistake_gets_its_hint_in_both_parts = table_tests("14-gan", RIGHT, MISTAKES)

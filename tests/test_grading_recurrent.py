@@ -3,23 +3,8 @@ fails with the hint that names its mistake (the table ``MISTAKES`` is the specif
 from __future__ import annotations
 
 import numpy as np
-import pytest
 
-from bplib import grading
-from bplib.grading.report import Report
-
-
-@pytest.fixture(autouse=True)
-def session():
-    grading.start("13-recurrent-networks")
-    grading._SESSION.tampered.clear()
-    yield
-
-
-def keys(name, student, hidden=False):
-    report = Report(name)
-    grading.EXERCISES[name].run(student, report, grading._rng(name, hidden), hidden)
-    return [key for key, _ in report.problems]
+from tests.grading_tables import table_tests, with_args
 
 
 def sigmoid(a):
@@ -69,7 +54,6 @@ def lstm_step_forward(x, h_prev, c_prev, Wx, Wh, b, order="ifgo", g_act=np.tanh,
 
 def lstm_step_backward(dh, dc, x, h_prev, c_prev, Wx, Wh, b, order="ifgo", incoming=True, times_f=True, slope_of="tanh_c",
                        h_path=True):
-    H = h_prev.shape[1]
     a = x @ Wx + h_prev @ Wh + b
     blocks = dict(zip(order, np.split(a, 4, axis=1)))
     i, f, o, g = sigmoid(blocks["i"]), sigmoid(blocks["f"]), sigmoid(blocks["o"]), np.tanh(blocks["g"])
@@ -105,49 +89,32 @@ RIGHT = [
 ]
 
 
-@pytest.mark.parametrize("name, student", RIGHT, ids=[f"{n}-{f.__name__}" for n, f in RIGHT])
-def test_right_answers_pass(name, student):
-    for hidden in (False, True):
-        assert keys(name, student, hidden) == [], f"{student.__name__} ({'hidden' if hidden else 'visible'} part)"
-
-
-def _with(fn, **kwargs):
-    def wrong(*args):
-        return fn(*args, **kwargs)
-    return wrong
-
-
 MISTAKES = [
-    ("rnn_step_forward", _with(rnn_step_forward, act=sigmoid), "rnn_sigmoid_not_tanh"),
-    ("rnn_step_forward", _with(rnn_step_forward, wh=lambda Wh: Wh.T), "rnn_wh_transposed"),
-    ("rnn_step_forward", _with(rnn_step_forward, recurrent=False), "rnn_previous_state_ignored"),
-    ("rnn_step_forward", _with(rnn_step_forward, bias=False), "rnn_bias_missing"),
-    ("rnn_step_forward", _with(rnn_step_forward, act=lambda a: a), "rnn_no_tanh"),
-    ("rnn_step_backward", _with(rnn_step_backward, slope=lambda h: 1 - np.tanh(h) ** 2), "rnn_tanh_grad_of_state"),
-    ("rnn_step_backward", _with(rnn_step_backward, slope=lambda h: 1 - h), "rnn_tanh_grad_no_square"),
-    ("rnn_step_backward", _with(rnn_step_backward, slope=np.ones_like), "rnn_tanh_grad_missing"),
-    ("rnn_step_backward", _with(rnn_step_backward, back=lambda Wh: Wh), "rnn_dh_prev_not_transposed"),
-    ("rnn_step_backward", _with(rnn_step_backward, dWh_order="swapped"), "rnn_dWh_transposed"),
-    ("rnn_backward", _with(rnn_backward, carry=False), "bptt_next_step_dropped"),
-    ("rnn_backward", _with(rnn_backward, accumulate=False), "bptt_weights_not_accumulated"),
-    ("rnn_backward", _with(rnn_backward, wrap=True), "bptt_h_prev_wraps_around"),
-    ("rnn_backward", _with(rnn_backward, order="forward"), "bptt_forward_order"),
-    ("lstm_step_forward", _with(lstm_step_forward, order="ifog"), "lstm_gates_ifog"),
-    ("lstm_step_forward", _with(lstm_step_forward, order="igfo"), "lstm_gates_igfo"),
-    ("lstm_step_forward", _with(lstm_step_forward, g_act=sigmoid), "lstm_g_sigmoid"),
-    ("lstm_step_forward", _with(lstm_step_forward, forget=False), "lstm_forget_path_missing"),
-    ("lstm_step_forward", _with(lstm_step_forward, h_tanh=False), "lstm_h_without_tanh"),
-    ("lstm_step_backward", _with(lstm_step_backward, order="ifog"), "lstm_gates_ifog"),
-    ("lstm_step_backward", _with(lstm_step_backward, order="igfo"), "lstm_gates_igfo"),
-    ("lstm_step_backward", _with(lstm_step_backward, incoming=False), "lstm_incoming_dc_ignored"),
-    ("lstm_step_backward", _with(lstm_step_backward, times_f=False), "lstm_dc_prev_missing_f"),
-    ("lstm_step_backward", _with(lstm_step_backward, slope_of="c"), "lstm_tanh_grad_of_c"),
-    ("lstm_step_backward", _with(lstm_step_backward, h_path=False), "lstm_dc_missing_h_path"),
+    ("rnn_step_forward", with_args(rnn_step_forward, act=sigmoid), "rnn_sigmoid_not_tanh"),
+    ("rnn_step_forward", with_args(rnn_step_forward, wh=lambda Wh: Wh.T), "rnn_wh_transposed"),
+    ("rnn_step_forward", with_args(rnn_step_forward, recurrent=False), "rnn_previous_state_ignored"),
+    ("rnn_step_forward", with_args(rnn_step_forward, bias=False), "rnn_bias_missing"),
+    ("rnn_step_forward", with_args(rnn_step_forward, act=lambda a: a), "rnn_no_tanh"),
+    ("rnn_step_backward", with_args(rnn_step_backward, slope=lambda h: 1 - np.tanh(h) ** 2), "rnn_tanh_grad_of_state"),
+    ("rnn_step_backward", with_args(rnn_step_backward, slope=lambda h: 1 - h), "rnn_tanh_grad_no_square"),
+    ("rnn_step_backward", with_args(rnn_step_backward, slope=np.ones_like), "rnn_tanh_grad_missing"),
+    ("rnn_step_backward", with_args(rnn_step_backward, back=lambda Wh: Wh), "rnn_dh_prev_not_transposed"),
+    ("rnn_step_backward", with_args(rnn_step_backward, dWh_order="swapped"), "rnn_dWh_transposed"),
+    ("rnn_backward", with_args(rnn_backward, carry=False), "bptt_next_step_dropped"),
+    ("rnn_backward", with_args(rnn_backward, accumulate=False), "bptt_weights_not_accumulated"),
+    ("rnn_backward", with_args(rnn_backward, wrap=True), "bptt_h_prev_wraps_around"),
+    ("rnn_backward", with_args(rnn_backward, order="forward"), "bptt_forward_order"),
+    ("lstm_step_forward", with_args(lstm_step_forward, order="ifog"), "lstm_gates_ifog"),
+    ("lstm_step_forward", with_args(lstm_step_forward, order="igfo"), "lstm_gates_igfo"),
+    ("lstm_step_forward", with_args(lstm_step_forward, g_act=sigmoid), "lstm_g_sigmoid"),
+    ("lstm_step_forward", with_args(lstm_step_forward, forget=False), "lstm_forget_path_missing"),
+    ("lstm_step_forward", with_args(lstm_step_forward, h_tanh=False), "lstm_h_without_tanh"),
+    ("lstm_step_backward", with_args(lstm_step_backward, order="ifog"), "lstm_gates_ifog"),
+    ("lstm_step_backward", with_args(lstm_step_backward, order="igfo"), "lstm_gates_igfo"),
+    ("lstm_step_backward", with_args(lstm_step_backward, incoming=False), "lstm_incoming_dc_ignored"),
+    ("lstm_step_backward", with_args(lstm_step_backward, times_f=False), "lstm_dc_prev_missing_f"),
+    ("lstm_step_backward", with_args(lstm_step_backward, slope_of="c"), "lstm_tanh_grad_of_c"),
+    ("lstm_step_backward", with_args(lstm_step_backward, h_path=False), "lstm_dc_missing_h_path"),
 ]
 
-
-@pytest.mark.parametrize("name, student, key", MISTAKES, ids=[f"{n}-{k}" for n, _, k in MISTAKES])
-def test_each_mistake_gets_its_hint_in_both_parts(name, student, key):
-    found = keys(name, student)
-    assert key in found, f"{name}: expected hint {key}, got {found}"
-    assert keys(name, student, hidden=True), f"{name}: {key} passes the hidden part"
+session, test_right_answers_pass, test_each_mistake_gets_its_hint_in_both_parts = table_tests("13-recurrent-networks", RIGHT, MISTAKES)
