@@ -276,8 +276,29 @@ def _lstm_da(dh, dc, i, f, g, o, c_prev, tanh_c) -> tuple[np.ndarray, np.ndarray
 # One step at a time (x (N, D), h_prev and c_prev (N, H)): notebook 13's exercises.
 
 
+def _step_arrays(owner: str, gates: int, x, h_prev, Wx, Wh, b=None, **states) -> list[np.ndarray]:
+    """x, h_prev, Wx, Wh (b, then the other states) as float arrays, their shapes checked against
+    x (N, D), h_prev (N, H), Wx (D, G·H), Wh (H, G·H), b (G·H,) and each state (N, H): a wrong
+    shape is a ValueError that names the right one, not a silent broadcast."""
+    x, h_prev, Wx, Wh = (as_float_array(a, n) for a, n in ((x, "x"), (h_prev, "h_prev"), (Wx, "Wx"), (Wh, "Wh")))
+    require_shape(x, ("N", "D"), "x", owner)
+    require_shape(h_prev, (x.shape[0], "H"), "h_prev", owner)
+    N, D, H = x.shape[0], x.shape[1], h_prev.shape[1]
+    require_shape(Wx, (D, gates * H), "Wx", owner)
+    require_shape(Wh, (H, gates * H), "Wh", owner)
+    arrays = [x, h_prev, Wx, Wh]
+    if b is not None:
+        arrays.append(as_float_array(b, "b"))
+        require_shape(arrays[-1], (gates * H,), "b", owner)
+    for name, state in states.items():
+        arrays.append(as_float_array(state, name))
+        require_shape(arrays[-1], (N, H), name, owner)
+    return arrays
+
+
 def rnn_step_forward(x, h_prev, Wx, Wh, b) -> np.ndarray:
     """h = tanh(x Wx + h_prev Wh + b): x (N, D), h_prev (N, H), Wx (D, H), Wh (H, H), b (H,) -> h (N, H)."""
+    x, h_prev, Wx, Wh, b = _step_arrays("rnn_step_forward", 1, x, h_prev, Wx, Wh, b)
     return np.tanh(x @ Wx + h_prev @ Wh + b)
 
 
@@ -286,6 +307,7 @@ def rnn_step_backward(dh, x, h_prev, h, Wx, Wh) -> tuple[np.ndarray, ...]:
 
     tanh' is taken from the output, 1 − h², so the pre-activation is not needed.
     """
+    x, h_prev, Wx, Wh, dh, h = _step_arrays("rnn_step_backward", 1, x, h_prev, Wx, Wh, dh=dh, h=h)
     da = dh * (1 - h**2)
     return da @ Wx.T, da @ Wh.T, x.T @ da, h_prev.T @ da, da.sum(axis=0)
 
@@ -307,6 +329,11 @@ def rnn_backward(dhs, x, hs, h0, Wx, Wh) -> tuple[np.ndarray, ...]:
     -------
     dx (N, T, D), dh0 (N, H), dWx (D, H), dWh (H, H), db (H,)
     """
+    dhs, x, hs = as_float_array(dhs, "dhs"), as_float_array(x, "x"), as_float_array(hs, "hs")
+    require_shape(x, ("N", "T", "D"), "x", "rnn_backward")
+    require_shape(hs, x.shape[:2] + ("H",), "hs", "rnn_backward")
+    require_shape(dhs, hs.shape, "dhs", "rnn_backward")
+    _, h0, Wx, Wh = _step_arrays("rnn_backward", 1, x[:, 0], h0, Wx, Wh)
     da = np.empty_like(hs)        # d loss / d a_t for every t, filled backwards
     dh = np.zeros_like(h0)        # what step t + 1 sent back to h_t (nothing, after the last step)
     for t in reversed(range(hs.shape[1])):
@@ -320,6 +347,7 @@ def rnn_backward(dhs, x, hs, h0, Wx, Wh) -> tuple[np.ndarray, ...]:
 
 def lstm_step_forward(x, h_prev, c_prev, Wx, Wh, b) -> tuple[np.ndarray, np.ndarray]:
     """One LSTM step: x (N, D), h_prev and c_prev (N, H), Wx (D, 4H), Wh (H, 4H), b (4H,) -> (h, c), each (N, H)."""
+    x, h_prev, Wx, Wh, b, c_prev = _step_arrays("lstm_step_forward", 4, x, h_prev, Wx, Wh, b, c_prev=c_prev)
     i, f, g, o = _gates(x @ Wx + h_prev @ Wh + b, h_prev.shape[1])
     c = f * c_prev + i * g
     return o * np.tanh(c), c
@@ -331,6 +359,8 @@ def lstm_step_backward(dh, dc, x, h_prev, c_prev, Wx, Wh, b) -> tuple[np.ndarray
     dh, dc (N, H): the gradients arriving at this step's h and c (dc from the next step only).
     Returns (dx (N, D), dh_prev (N, H), dc_prev (N, H), dWx (D, 4H), dWh (H, 4H), db (4H,)).
     """
+    x, h_prev, Wx, Wh, b, c_prev, dh, dc = _step_arrays("lstm_step_backward", 4, x, h_prev, Wx, Wh, b, c_prev=c_prev,
+                                                          dh=dh, dc=dc)
     i, f, g, o = _gates(x @ Wx + h_prev @ Wh + b, h_prev.shape[1])
     c = f * c_prev + i * g
     da, dc_prev = _lstm_da(dh, dc, i, f, g, o, c_prev, np.tanh(c))

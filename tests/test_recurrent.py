@@ -339,3 +339,19 @@ def test_rnn_backward_is_the_layers_bptt(rng):
     np.testing.assert_allclose(dx, rnn.backward(dhs), rtol=1e-12)
     for got, want in ((dh0, rnn.dh0), (dWx, rnn.Wx.grad), (dWh, rnn.Wh.grad), (db, rnn.b.grad)):
         np.testing.assert_allclose(got, want, rtol=1e-12)
+
+
+@pytest.mark.parametrize("call, expected", [
+    (lambda a: recurrent.rnn_step_forward(a["x"], a["h"], a["Wx"], a["Wh"], np.zeros((N, H))), r"b of shape \(4,\)"),
+    (lambda a: recurrent.rnn_step_forward(a["x"], a["h"], a["Wx"].T, a["Wh"], a["b"]), r"Wx of shape \(3, 4\)"),
+    (lambda a: recurrent.rnn_step_backward(a["h"][:1], a["x"], a["h"], a["h"], a["Wx"], a["Wh"]), r"dh of shape \(2, 4\)"),
+    (lambda a: recurrent.lstm_step_forward(a["x"], a["h"], a["h"][:, :1], a["Wx4"], a["Wh4"], a["b4"]), r"c_prev of shape \(2, 4\)"),
+    (lambda a: recurrent.rnn_backward(np.zeros((N, T + 1, H)), np.zeros((N, T, D)), np.zeros((N, T, H)), a["h"], a["Wx"],
+                                      a["Wh"]), r"dhs of shape \(2, 5, 4\)"),
+])
+def test_step_functions_refuse_bad_shapes(call, expected, rng):
+    arrays = {"x": rng.standard_normal((N, D)), "h": rng.standard_normal((N, H)), "Wx": rng.standard_normal((D, H)),
+              "Wh": rng.standard_normal((H, H)), "b": np.zeros(H), "Wx4": rng.standard_normal((D, 4 * H)),
+              "Wh4": rng.standard_normal((H, 4 * H)), "b4": np.zeros(4 * H)}
+    with pytest.raises(ValueError, match=expected):
+        call(arrays)
