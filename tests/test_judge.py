@@ -304,3 +304,36 @@ def test_references_that_drive_networks_are_not_served(tmp_path):
     library = sandbox.prepare_library(NOTEBOOKS["14-gan"], tmp_path / "lib")
     assert "'bplib.gan.gan_train_step'" in (library / "bplib" / "gan.py").read_text()
     assert "gan_train_step" not in (library / "bplib" / "grading" / "__init__.py").read_text()
+
+
+GAN_STEP_WITH_OWN_ZEROING = '''
+def gan_train_step(generator, discriminator, g_optimizer, d_optimizer, x_real, z):
+    """One step of each player, the gradients cleared parameter by parameter and by the networks."""
+    fake = generator.forward(z)
+    for p in discriminator.parameters():
+        p.zero_grad()
+    M = len(x_real)
+    logits = discriminator.forward(np.concatenate([x_real, fake]))
+    d_loss, d_real, d_fake = discriminator_loss(logits[:M], logits[M:])
+    discriminator.backward(np.concatenate([d_real, d_fake]))
+    d_optimizer.step()
+    generator.zero_grad()
+    g_loss = generator_backward(generator, discriminator, z)
+    g_optimizer.step()
+    return d_loss, g_loss
+'''
+
+
+def test_networks_and_optimizers_handed_to_a_submission_behave_as_bplib_s(monkeypatch):
+    """14's training step gets the judge's two networks and optimizers: the submission's calls
+    (forward, backward, the optimizers' zero_grad and step, a network's or a parameter's
+    zero_grad) act on the judge's objects, whose weights the check then reads."""
+    if sandbox.sandbox_problem():
+        monkeypatch.setattr(sandbox, "_bubblewrap", lambda: None)
+        monkeypatch.setattr(sandbox, "_probe_result", {})
+    assignment = "14-gan"
+    student, solution = submissions.load(assignment)
+    submission = submissions.filled(student, solution, replace={"gan_train_step": GAN_STEP_WITH_OWN_ZEROING})
+    judged = judge.judge(submission, student, assignment, "ada", b"secret", sandbox.Limits(timeout=30, figures=False),
+                         unsafe=bool(sandbox.sandbox_problem()))
+    assert all(judged.passed.values()), judged.passed

@@ -316,10 +316,21 @@ def _judge_layer(worker: Worker, judge_id: int, ref: dict) -> Any:
     """
     from bplib.layers import Layer, Parameter
 
+    class GradedParameter(Parameter):
+        """A copy of one of the layer's parameters; its zero_grad() also clears the judge's."""
+
+        def __init__(self, value, name, index: int) -> None:
+            super().__init__(value, name=name)
+            self.index = index
+
+        def zero_grad(self) -> None:
+            super().zero_grad()
+            worker.call_judge(judge_id, "zero_grad", (self.index,), {})
+
     class GradedLayer(Layer, JudgeProxy):
         def __init__(self) -> None:
             self.judge_id = judge_id
-            self.params = [Parameter(worker.decode(v), name=n) for n, v in ref.get("params", [])]
+            self.params = [GradedParameter(worker.decode(v), n, i) for i, (n, v) in enumerate(ref.get("params", []))]
 
         def forward(self, x):
             return worker.call_judge(judge_id, "forward", (x,), {})
@@ -334,7 +345,8 @@ def _judge_layer(worker: Worker, judge_id: int, ref: dict) -> Any:
             return list(self.params)
 
         def zero_grad(self):
-            super().zero_grad()
+            for p in self.params:
+                Parameter.zero_grad(p)
             worker.call_judge(judge_id, "zero_grad", (), {})  # the gradients that count are the judge's
 
         def train(self, mode=True):
