@@ -461,7 +461,58 @@ DIAGNOSES = [
     ("07-gradient-checking-and-debugging", "rel_error", lambda a, b: float(np.max(np.abs(a - b) / np.maximum(np.abs(a), 1e-8))),
      "rel_error_denominator"),
     ("08-training-on-real-data", "accuracy", lambda s, y: float(np.mean(np.argmax(s, axis=1) == y)) / 2, "wrong_values"),  # no MSE hint
+    # found by the audit of 01-09 (wrong answers that passed, or were named a wrong cause)
+    ("01-derivatives-and-the-chain-rule", "centred_difference", lambda f, x, h=1e-6: (f(x + h) - f(x - h)) / (2 * h),
+     "wrong_default"),
+    ("02-activation-functions", "leaky_relu", lambda x, alpha=0.1: np.where(x > 0, x, alpha * x), "wrong_default"),
+    ("03-loss-functions", "mse", lambda p, t: _same_ndim_only(p, t, lambda: float(np.mean((p - t) ** 2))), "should_raise"),
+    ("03-loss-functions", "binary_cross_entropy", lambda p, t: float(-np.mean(t * np.log(p) + (1 - t) * np.log(1 - p))),
+     "log_of_zero"),  # not "log p twice": a right formula's NaN matched that mistake's NaN
+    ("07-gradient-checking-and-debugging", "rel_error", lambda a, b: float(np.max(np.abs(a - b) / np.maximum(np.abs(a + b), 1e-8))),
+     "rel_error_abs_of_sum"),
+    ("07-gradient-checking-and-debugging", "dense_backward", lambda x, W, dout: (dout @ W.T, x.T @ dout, np.full(dout.shape[1], dout.sum())),
+     "summed_over_everything"),
+    ("07-gradient-checking-and-debugging", "sigmoid_backward", lambda out, dout: dout, "missing_local_derivative"),
+    ("07-gradient-checking-and-debugging", "sigmoid_backward", lambda out, dout: out * (1 - out), "forgot_upstream"),
+    ("07-gradient-checking-and-debugging", "l2_grads", lambda x, dout, W, b, reg: (x.T @ dout + 2 * reg * W, dout.sum(axis=0)),
+     "l2_grad_doubled"),
+    ("08-training-on-real-data", "accuracy", lambda s, y: float(np.sum(np.argmax(s, axis=1) == y) // len(y)),
+     "accuracy_zero_unless_all_right"),
+    ("08-training-on-real-data", "accuracy", lambda s, y: float(np.all(np.argmax(s, axis=1) == y)), "accuracy_zero_unless_all_right"),
+    ("08-training-on-real-data", "accuracy", lambda s, y: np.sum(np.argmax(s, axis=1) == y) / s.shape[1], "accuracy_divided_by_classes"),
+    ("08-training-on-real-data", "accuracy", lambda s, y: float(np.mean(np.max(s, axis=1) == y)), "accuracy_compares_scores"),
+    ("08-training-on-real-data", "accuracy", lambda s, y: float(np.mean(np.argmax(s, axis=1) != y)), "accuracy_error_rate"),
+    ("08-training-on-real-data", "confusion_matrix", lambda t, p, c: _float_confusion(t, p, c), "counts_not_integers"),
+    ("02-activation-functions", "relu", lambda x: np.max(x, 0), "relu_max_not_maximum"),
+    ("02-activation-functions", "leaky_relu", lambda x, alpha=0.01: np.maximum(x, 0), "leaky_as_relu"),
+    ("02-activation-functions", "softmax", lambda x, axis=-1: _exp_shifted(x) / _exp_shifted(x).sum(), "softmax_normalised_globally"),
+    ("02-activation-functions", "softmax", lambda x, axis=-1: np.exp(x - np.max(x, axis=axis)), "broadcast_shapes"),
+    ("04-gradient-descent", "gradient_descent", lambda f, w0, lr, steps: _descend(f, w0, lr, steps - 1), "one_step_short"),
+    ("04-gradient-descent", "gradient_descent", lambda f, w0, lr, steps: _descend(f, w0, lr, steps + 1), "one_step_too_many"),
 ]
+
+
+def _exp_shifted(x):
+    return np.exp(x - np.max(x, axis=-1, keepdims=True))
+
+
+def _descend(grad_fn, w0, lr, updates):
+    trajectory = [np.array(w0, dtype=float)]
+    for _ in range(max(updates, 0)):
+        trajectory.append(trajectory[-1] - lr * grad_fn(trajectory[-1]))
+    return np.array(trajectory)
+
+
+def _same_ndim_only(p, t, value):
+    if np.ndim(p) != np.ndim(t):  # the shapes themselves are what must agree
+        raise ValueError("pred and target must have the same number of axes")
+    return value()
+
+
+def _float_confusion(t, p, c):
+    counts = np.zeros((c, c))
+    np.add.at(counts, (t, p), 1)
+    return counts
 
 
 def _global_max_loss(z, y):

@@ -430,6 +430,37 @@ def _keys(notebook, name, student, hidden=False):
     return [key for key, _ in report.problems]
 
 
+def minibatches_fixed_blocks_in_shuffled_order(X, y, batch_size, rng):
+    """The same samples always share a batch: only the order of the full blocks changes (the
+    short one stays last, as the right answer's does)."""
+    full = len(X) // batch_size
+    for k in list(rng.permutation(full)) + ([full] if len(X) % batch_size else []):
+        idx = np.arange(k * batch_size, min((k + 1) * batch_size, len(X)))
+        yield X[idx], y[idx]
+
+
+class DenseWithoutBias(Dense):
+    def forward(self, x):
+        self.x = x
+        return x @ self.W.value
+
+
+class DenseThatSteps(Dense):
+    def backward(self, dout):
+        dx = super().backward(dout)
+        self.W.value -= 0.1 * self.W.grad  # the optimizer's job
+        return dx
+
+
+class ReLUWithoutUpstream(Layer):
+    def forward(self, x):
+        self.x = x
+        return np.maximum(x, 0)
+
+    def backward(self, dout):
+        return (self.x > 0).astype(float)
+
+
 OBJECT_DIAGNOSES = [
     ("06-backprop-in-a-network", "ReLU", ReLUMaskAtZero, "relu_grad_at_zero"),
     ("06-backprop-in-a-network", "Dense", DenseAssigns, "assign_instead_of_add"),
@@ -443,7 +474,13 @@ OBJECT_DIAGNOSES = [
     ("09-optimizers", "Adam", AdamStepPerParameter, "adam_step_per_parameter"),
     ("09-optimizers", "Adam", AdamNoBiasCorrection, "adam_no_bias_correction"),
     ("04-gradient-descent", "minibatches", minibatches_shuffled_inside_blocks, "batches_fixed_blocks"),
+    # found by the audit of 01-09
+    ("04-gradient-descent", "minibatches", minibatches_fixed_blocks_in_shuffled_order, "batches_fixed_blocks"),
+    ("06-backprop-in-a-network", "Dense", DenseWithoutBias, "bias_missing_in_forward"),
+    ("06-backprop-in-a-network", "Dense", DenseThatSteps, "backward_changes_weights"),
+    ("06-backprop-in-a-network", "ReLU", ReLUWithoutUpstream, "forgot_upstream"),
 ]
+
 
 
 @pytest.mark.parametrize("notebook, name, student, key", OBJECT_DIAGNOSES, ids=[f"{n}-{k}" for _, n, _, k in OBJECT_DIAGNOSES])

@@ -36,8 +36,18 @@ def as_checked_array(value: Any, report: Report, case: str) -> np.ndarray | None
 
 
 def close(a: np.ndarray, b: np.ndarray, rtol: float, atol: float) -> bool:
-    """Elementwise |a - b| <= atol + rtol |b|, written with ndarray operators only."""
-    return a.shape == b.shape and bool(((a - b).__abs__() <= atol + rtol * b.__abs__()).all())
+    """Elementwise |a - b| <= atol + rtol |b|, written with ndarray operators only.
+
+    Where b is inf, a must be the same inf (|a - inf| <= rtol · inf holds for every finite a);
+    where b is NaN, nothing is close to it."""
+    if a.shape != b.shape:
+        return False
+    finite = _isfinite(b)
+    if not finite.all():
+        if not (a[~finite] == b[~finite]).all():
+            return False
+        a, b = a[finite], b[finite]
+    return bool(((a - b).__abs__() <= atol + rtol * b.__abs__()).all())
 
 
 def _shape_problem(got: tuple, expected: tuple, batch: int | None) -> str:

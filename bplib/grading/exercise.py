@@ -97,6 +97,24 @@ class Exercise:
         raise NotImplementedError
 
 
+def check_defaults(student: Callable, reference: Callable, report: Report) -> None:
+    """A default argument that differs from the reference's (leaky_relu's alpha, the h of a centred
+    difference): the checks pass every argument, so only the signature shows it."""
+    try:
+        theirs, ours = inspect.signature(student).parameters, inspect.signature(reference).parameters
+    except (TypeError, ValueError):
+        return
+    for name, param in ours.items():
+        if param.default is inspect.Parameter.empty or name not in theirs or theirs[name].default is inspect.Parameter.empty:
+            continue  # no default to compare (a skeleton may leave one out)
+        try:
+            same = theirs[name].default is param.default or bool(theirs[name].default == param.default)
+        except Exception:  # a default whose == is not one bool (an array)
+            same = False
+        if not same:
+            report.fail("wrong_default", arg=name)
+
+
 def _matches_every_part(result: tuple | list, wrong: Any, rtol: float, atol: float) -> bool:
     if not isinstance(wrong, (tuple, list)) or len(wrong) != len(result):
         return False
@@ -195,6 +213,8 @@ def _raised_key(described: str) -> str:
         return "dout_shape_in_backward"
     if "non-broadcastable output operand" in described:
         return "inplace_shape_mismatch"
+    if "could not be broadcast together" in described:
+        return "broadcast_shapes"
     return "raised"
 
 
@@ -243,7 +263,10 @@ def same_nonfinite(got: np.ndarray, wrong: Any, rtol: float, atol: float) -> boo
     if not (nan_got == nan_wrong).all():
         return False
     finite = ~nan_got & (got.__abs__() != np.inf)
-    return bool((got[~finite & ~nan_got] == wrong[~finite & ~nan_got]).all()) and close(got[finite], wrong[finite], rtol, atol)
+    # NaN in the same places says nothing by itself (a right formula gives NaN at 0 · log 0 too):
+    # some finite entries, or the same infinities, must match as well.
+    return bool(finite.any() or not nan_got.any()) and bool((got[~finite & ~nan_got] == wrong[~finite & ~nan_got]).all()) and close(
+        got[finite], wrong[finite], rtol, atol)
 
 
 def uses_notebook_global(fn: Callable) -> str | None:
@@ -282,8 +305,10 @@ class FunctionExercise(Exercise):
     depends_on: tuple = ()
     ratios: bool = True  # whether a factor N, 2 or -1 between result and reference names a mistake
     withholds: tuple = ()
+    integers: bool = False  # the result holds counts: an integer dtype, as np.bincount gives
 
     def run(self, student: Callable, report: Report, rng: np.random.Generator, hidden: bool) -> None:
+        check_defaults(student, self.reference, report)
         for case in self.cases(rng, hidden):
             report.cases += 1
             self._run_case(student, case, report)
@@ -333,6 +358,8 @@ class FunctionExercise(Exercise):
                     nonfinite_key=self.nonfinite_key, variants=wrong_results, ratios=self.ratios)
             if case.float32 and isinstance(got, np.ndarray) and got.dtype != np.float32:
                 report.fail("wrong_dtype", case=case.description, got=got.dtype)
+            if self.integers and report.passed and isinstance(got, np.ndarray) and got.dtype.kind not in "iu":
+                report.fail("counts_not_integers", case=case.description, got=got.dtype)
 
     def _expect_value_error(self, student: Callable, case: Case, report: Report) -> None:
         try:

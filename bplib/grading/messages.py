@@ -33,6 +33,10 @@ CATALOG: dict[str, Hint] = {
         "{name} raised {error} on {case}: an in-place update (-=, +=, [...] =) got an array of another shape, at {where}.",
         "a -= b needs b to have a's shape. In an optimizer this is usually one state array shared by all the parameters (of different shapes): keep one per parameter, [np.zeros_like(p.value) for p in self.params].",
     ),
+    "broadcast_shapes": Hint(
+        "{name} raised {error} on {case}: numpy could not line up two arrays' shapes, at {where}.",
+        "Print the two shapes on that line. The usual cause is an axis reduced without keepdims=True: np.max(x, axis=1) has shape (N,), which does not line up with (N, C); np.max(x, axis=1, keepdims=True) has (N, 1), which does.",
+    ),
     "dout_shape_in_backward": Hint(
         "On {case}, a layer's backward received a gradient of the wrong shape ({where}).",
         "Each layer's backward takes the gradient of *its own output*, from the forward pass that ran last (a layer keeps only its last input): go through the layers in reverse order (reversed(self.layers)), hand each one what the layer after it returned, and run each backward right after the forward it belongs to.",
@@ -96,7 +100,7 @@ CATALOG: dict[str, Hint] = {
     ),
     "wrong_shape": Hint(
         "On {case}, the result has shape {got}; it should have shape {expected}.",
-        "Follow the shapes in the docstring step by step; keepdims=True keeps a reduced axis so that broadcasting lines up.",
+        "Follow the shapes in the docstring step by step: print the .shape of each intermediate array beside the one the docstring gives, and find the first that differs (an axis summed, kept or transposed, or a loop that stops early).",
     ),
     "wrong_dtype": Hint(
         "On {case}, the result has dtype {got}; it should be float32, like the input.",
@@ -113,7 +117,7 @@ CATALOG: dict[str, Hint] = {
     # ---- overflow and NaN
     "overflow": Hint(
         "On {case}, your code overflowed or produced NaN/inf ({error}).",
-        "Look for np.exp of a large positive number or a log of 0. Rewrite the formula so that it never needs them.",
+        "Look for np.exp of a large positive number, a log of 0, or a division by 0 (a standard deviation of 0, for a constant feature). Rewrite the formula so that it never needs them.",
     ),
     "log_zero_on_the_way": Hint(
         "On {case}, the values are right but log(0) or a division by 0 was evaluated on the way (numpy warns, and 0·log 0 gives NaN elsewhere).",
@@ -124,7 +128,7 @@ CATALOG: dict[str, Hint] = {
         "The loss sums over the classes of each sample and averages over the N samples only: -np.sum(y * log_p) / N.",
     ),
     "overflow_sigmoid": Hint(
-        "On {case}, np.exp overflowed: computing 1 / (1 + np.exp(-x)) directly needs exp(10000) for x = -1e4.",
+        "On {case}, np.exp overflowed: 1 / (1 + np.exp(-x)) needs exp(10000) for x = -1e4 (and np.where computes both of its branches for every x, so a naive branch overflows there too).",
         "Misconception 1. Use exp(-|x|), which never exceeds 1: for x >= 0, 1 / (1 + exp(-x)); for x < 0, exp(x) / (1 + exp(x)).",
     ),
     "overflow_on_the_way": Hint(
@@ -146,7 +150,7 @@ CATALOG: dict[str, Hint] = {
     ),
     "nearly_right": Hint(
         "On {case}, the values are close to the right ones (within 1 %) but not equal.",
-        "That is the mark of an approximation, such as a finite difference where the exact derivative is asked for, or of precision lost on the way (in float32, subtracting nearly equal numbers). Compute the exact formula from the derivation.",
+        "That is the mark of an approximation (a finite difference where the exact derivative is asked for), of precision lost on the way (in float32, subtracting nearly equal numbers), or of a small term in the wrong place (an eps added outside its denominator, // for /). Compare your formula with the derivation term by term.",
     ),
     "ratio_N": Hint(
         "On {case}, the result is exactly {N} times too large ({N} is the batch size, or the number of values the loss averages).",
@@ -174,7 +178,7 @@ CATALOG: dict[str, Hint] = {
     ),
     "all_zero": Hint(
         "On {case}, the result is all zeros.",
-        "Check that you return the computed array and do not overwrite it (for example with np.zeros_like at the end).",
+        "Find where the zeros come from: print the intermediate arrays. A result that is never filled in (np.zeros_like, then a loop that writes elsewhere), overwritten at the end, or a comparison that is never true all give this.",
     ),
     "should_raise": Hint(
         "On {case}, {name} returned a value; it should raise ValueError.",
@@ -343,7 +347,7 @@ CATALOG: dict[str, Hint] = {
     ),
     "one_step_short": Hint(
         "On {case}, the result matches one update too few.",
-        "Make exactly `epochs` updates: for _ in range(epochs), not range(epochs - 1) or range(1, epochs).",
+        "Make exactly as many updates as asked (steps, or epochs): for _ in range(steps), not range(steps - 1) or range(1, steps).",
     ),
     "trajectory_missing_start": Hint(
         "On {case}, the trajectory has shape {got}: one row short of {expected}; row 0 must be w0 itself.",
@@ -367,7 +371,7 @@ CATALOG: dict[str, Hint] = {
     ),
     "optimizer_nonfinite": Hint(
         "On {case}, step() divided by zero or overflowed ({error}).",
-        "Check each denominator: the step counter t must start at 1 (increment it before use, so that 1 − β1ᵗ is never 0), and eps goes after the square root.",
+        "Check each denominator and each square root: a running sum of squares must be of g**2 (a sum of g can go negative under the root), eps goes after the square root, and a step counter t starts at 1 (increment it before use, so that 1 − β1ᵗ is never 0).",
     ),
     "nesterov_lookahead": Hint(
         "On {case}, the Nesterov steps match plain momentum.",
@@ -378,8 +382,8 @@ CATALOG: dict[str, Hint] = {
         "Keep lr out of the stored state, as torch.optim.SGD does: b = μb + g, then w -= lr·b (w -= lr·(g + μb) with Nesterov). Then lowering lr changes every later step at once.",
     ),
     "wrong_default": Hint(
-        "{name}'s default for `{arg}` differs from torch.optim's.",
-        "Use PyTorch's defaults so that your numbers match a real framework: see the table above.",
+        "{name}'s default for `{arg}` is not the one the exercise gives (for an optimizer, torch.optim's).",
+        "Keep the signature of the answer cell, defaults included: code that leaves `{arg}` out relies on them (and an optimizer's match PyTorch's, as the table above says).",
     ),
     "missing_activation_derivative": Hint(
         "On {case}, the gradient reaching the first layer skipped the ReLU's derivative.",
@@ -419,7 +423,7 @@ CATALOG: dict[str, Hint] = {
     ),
     "fancy_index_add": Hint(
         "On {case}, pairs that occur more than once were counted once.",
-        "`M[y_true, y_pred] += 1` adds only once per repeated index pair. Use np.add.at(M, (y_true, y_pred), 1), or a loop.",
+        "Count, do not mark: `M[t, p] = 1` in a loop, or `M[y_true, y_pred] += 1` on whole arrays (which adds once per repeated index pair), both count a pair once. Use `M[t, p] += 1` inside a loop over the samples, or np.add.at(M, (y_true, y_pred), 1).",
     ),
     "returns_scores": Hint(
         "On {case}, {name} returned scores of shape {got}, not one label per digit.",
@@ -718,6 +722,55 @@ CATALOG: dict[str, Hint] = {
     "shift_wrong_direction": Hint(
         "On {case}, the image moved the opposite way.",
         "Positive dy moves the picture *down*: the pixel at row r goes to row r + dy, so out[:, dy:, :] = images[:, :H - dy, :].",
+    ),
+    # ---- found by the audit of 01-09
+    "bias_missing_in_forward": Hint(
+        "On {case}, the output matches x @ W alone: the bias is missing.",
+        "Add self.b.value (shape (H,)), which broadcasts over the N rows: x @ self.W.value + self.b.value.",
+    ),
+    "relu_max_not_maximum": Hint(
+        "On {case}, the result matches np.max(x, 0): the largest entry along axis 0, not max(x, 0) entry by entry.",
+        "np.max reduces an axis; np.maximum(x, 0) compares each entry with 0.",
+    ),
+    "leaky_as_relu": Hint(
+        "On {case}, the result is plain ReLU: the negative side is 0 where it should be alpha · x.",
+        "Leaky ReLU keeps a small slope for x < 0: np.where(x > 0, x, alpha * x).",
+    ),
+    "softmax_normalised_globally": Hint(
+        "On {case}, the result matches one normalisation over the whole array: all entries together sum to 1, each row to less.",
+        "Each row is one sample's distribution: divide by the sum of its own row, e.sum(axis=-1, keepdims=True).",
+    ),
+    "one_step_too_many": Hint(
+        "On {case}, the trajectory has one update too many ({got} rows instead of {expected}).",
+        "steps updates give steps + 1 points, w0 included: for _ in range(steps), one update each.",
+    ),
+    "backward_changes_weights": Hint(
+        "After {case}, self.{attr}.value has changed: backward updated the weights.",
+        "backward only computes gradients (into .grad); the optimizer's step() changes the weights, after zero_grad, backward and perhaps clipping. Remove the update from backward.",
+    ),
+    "rel_error_abs_of_sum": Hint(
+        "On {case}, the result matches |a − b| / |a + b|: for a gradient with the wrong sign, a + b is 0 and the error explodes.",
+        "Divide by |a| + |b| (each taken absolute first), which is 0 only where both are: np.abs(a) + np.abs(b).",
+    ),
+    "accuracy_zero_unless_all_right": Hint(
+        "On {case}, the result is 0 although some rows are right: integer division (//) rounds the fraction down, and np.all asks whether all rows are right, not how many.",
+        "The accuracy is the fraction of right rows: np.mean(predicted == labels), or their count divided with / by N.",
+    ),
+    "accuracy_divided_by_classes": Hint(
+        "On {case}, the result matches the number of right rows divided by the number of classes C.",
+        "Divide by the number of samples N = len(labels) (or take np.mean over the rows).",
+    ),
+    "accuracy_compares_scores": Hint(
+        "On {case}, the result matches the largest *score* compared with the label: np.max gives the score, np.argmax its class.",
+        "The predicted class is the index of the largest score: np.argmax(scores, axis=1).",
+    ),
+    "accuracy_error_rate": Hint(
+        "On {case}, the result matches the fraction of *wrong* rows: that is the error rate, 1 − accuracy.",
+        "Count the rows where the predicted class equals the label (==).",
+    ),
+    "counts_not_integers": Hint(
+        "On {case}, the counts are right but stored as {got}.",
+        "A confusion matrix counts samples: create it with an integer dtype, np.zeros((C, C), dtype=np.int64) (np.bincount gives one too).",
     ),
     # ---- 12-convolutions
     "conv_size_no_plus_one": Hint(

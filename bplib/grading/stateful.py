@@ -12,7 +12,7 @@ import numpy as np
 
 from ..layers import Parameter
 from .compare import as_checked_array, close, compare
-from .exercise import Case, Exercise, call_student
+from .exercise import Case, Exercise, call_student, check_defaults
 from .remote import add_into, assign_into, hand_over
 from .report import Report
 
@@ -26,7 +26,8 @@ def _call(report: Report, fn: Callable, description: str, *args, allowed=(), cop
 
 
 def _forward_backward(report: Report, student: Any, ref: Any, x: np.ndarray, rng: np.random.Generator, allowed: tuple,
-                      variants: Callable[[np.ndarray], dict] = lambda dout: {}) -> tuple[np.ndarray, str] | None:
+                      variants: Callable[[np.ndarray], dict] = lambda dout: {},
+                      forward_variants: dict | None = None) -> tuple[np.ndarray, str] | None:
     """Run forward on x, then backward with a random upstream gradient, on the student's
     object and the reference alike, comparing output and dx. Returns (dout, case) on success."""
     n, d = x.shape
@@ -34,7 +35,7 @@ def _forward_backward(report: Report, student: Any, ref: Any, x: np.ndarray, rng
     case = f"forward on a random ({n}, {d}) input"
     ok, out = _call(report, student.forward, case, x, allowed=allowed)
     expected = ref.forward(x)
-    if not ok or not compare(report, out, expected, case):
+    if not ok or not compare(report, out, expected, case, variants=forward_variants):
         return None
     dout = rng.standard_normal(expected.shape)
     report.cases += 1
@@ -76,6 +77,7 @@ class LayerExercise(Exercise):
     grad_variants: dict[str, dict[str, Callable]] = field(default_factory=dict)
     large_inputs: bool = False
     kinks: bool = False  # put exact zeros in the input, where ReLU's slope is taken as 0
+    forward_variants: dict[str, Callable] = field(default_factory=dict)  # hint key -> f(x, ref): a wrong output
     allowed: tuple = ()
 
     def run(self, cls: type, report: Report, rng: np.random.Generator, hidden: bool) -> None:
@@ -92,19 +94,29 @@ class LayerExercise(Exercise):
             if np.shape(p.value) != getattr(ref, attr).value.shape:
                 report.fail("wrong_shape", case=f"self.{attr}.value", got=np.shape(p.value), expected=getattr(ref, attr).value.shape)
                 return
-            assign_into(p, "value", getattr(ref, attr).value)  # same weights on both sides
+            # Random values (a new Dense's b is all zeros: a forward without + b would pass),
+            # the same on both sides.
+            reference_param = getattr(ref, attr)
+            reference_param.value[...] = rng.standard_normal(reference_param.value.shape)
+            assign_into(p, "value", reference_param.value)
         x = rng.standard_normal((n, d)) * 2
         x[np.abs(x) < 1e-3] = 0.5  # keep clear of kinks ...
         if self.kinks:
             x[0, ::2] = 0.0  # ... except where the kink itself is tested
         done = _forward_backward(report, student, ref, x, rng, self.allowed,
-                                 lambda dout: {k: v(x, dout, ref) for k, v in self.variants.items()})
+                                 lambda dout: {k: v(x, dout, ref) for k, v in self.variants.items()},
+                                 {k: v(x, ref) for k, v in self.forward_variants.items()})
         if done is None:
             return
         dout, case = done
         for attr in self.params:
             wrong = {k: v(x, dout, ref) for k, v in self.grad_variants.get(attr, {}).items()}
             compare(report, getattr(student, attr).grad, getattr(ref, attr).grad, f"{case} ({attr}.grad)", batch=n, variants=wrong)
+        for attr in self.params:  # backward computes gradients; only an optimizer's step changes weights
+            value = as_checked_array(getattr(student, attr).value, report, f"self.{attr}.value")
+            if value is not None and not close(value, getattr(ref, attr).value, 0, 0):
+                report.fail("backward_changes_weights", case=case, attr=attr)
+                return
         if self.params and report.passed:
             self._check_accumulation(student, ref, dout, report)
         if self.large_inputs and report.passed:
@@ -238,14 +250,7 @@ class OptimizerExercise(Exercise):
         opt.lr = 0.4 * lr
 
     def _check_defaults(self, cls: type, report: Report) -> None:
-        try:
-            student = inspect.signature(cls).parameters
-        except (TypeError, ValueError):
-            return
-        for name, param in inspect.signature(self.reference).parameters.items():
-            if param.default is not inspect.Parameter.empty and name in student:
-                if student[name].default != param.default:
-                    report.fail("wrong_default", arg=name)
+        check_defaults(cls, self.reference, report)
 
 
 @dataclass
@@ -283,8 +288,11 @@ class MinibatchExercise(Exercise):
                     return
                 same = all(np.array_equal(a[0], b[0]) for a, b in zip(batches, again))
                 differs = any(not np.array_equal(a[0], b[0]) for a, b in zip(batches, other))
-                # Which samples share a batch must change with the seed too, not only their order.
-                regrouped = any(set(a[0][:, 0].tolist()) != set(b[0][:, 0].tolist()) for a, b in zip(batches, other))
+                # Which samples share a batch must change with the seed too, not only the order of
+                # the batches or of the samples inside them.
+                def partition(bs):
+                    return {frozenset(b[0][:, 0].tolist()) for b in bs}
+                regrouped = partition(batches) != partition(other)
                 if not (same and differs):
                     report.fail("ignores_rng", case=case)
                 elif n > batch_size and not regrouped:

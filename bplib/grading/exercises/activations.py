@@ -44,6 +44,11 @@ def _softmax_no_keepdims(x, axis=-1):
     return e / np.sum(e, axis=axis)
 
 
+def _softmax_normalised_globally(x):
+    e = np.exp(x - np.max(x, axis=-1, keepdims=True))
+    return e / e.sum()
+
+
 def _softmax_global_max(x, axis=-1):
     e = np.exp(x - np.max(x))
     return e / np.sum(e, axis=axis, keepdims=True)
@@ -68,14 +73,16 @@ EXERCISES = [
                   "tanh_grad_without_square": lambda x: 1 - ref.tanh(x),
                   "derivative_of_the_input": lambda x: 1 - np.asarray(x) ** 2},
     ),
-    FunctionExercise("relu", ref.relu, _kink_cases),
+    FunctionExercise("relu", ref.relu, _kink_cases,
+                     variants={"relu_max_not_maximum": lambda x: np.max(x, 0)}),
     FunctionExercise(
         "relu_grad", ref.relu_grad, _kink_cases,
         variants={"relu_grad_at_zero": lambda x: (np.asarray(x) >= 0).astype(np.asarray(x).dtype)},
     ),
     FunctionExercise("leaky_relu", ref.leaky_relu, _leaky_cases,
                      variants={"leaky_slope_on_positive_side": lambda x, alpha=0.01: np.where(np.asarray(x) > 0, alpha * np.asarray(x), x),
-                               "ignores_alpha": lambda x, alpha=0.01: ref.leaky_relu(x)}),
+                               "ignores_alpha": lambda x, alpha=0.01: ref.leaky_relu(x),
+                               "leaky_as_relu": lambda x, alpha=0.01: ref.relu(x)}),
     FunctionExercise(
         "leaky_relu_grad", ref.leaky_relu_grad, _leaky_cases,
         variants={"relu_grad_at_zero": lambda x, alpha=0.01: np.where(np.asarray(x) >= 0, 1.0, alpha),
@@ -85,6 +92,7 @@ EXERCISES = [
     FunctionExercise(
         "softmax", ref.softmax, _softmax_cases, nonfinite_key="overflow_softmax",
         variants={"softmax_wrong_axis": _softmax_other_axis, "softmax_no_keepdims": _softmax_no_keepdims,
-                  "softmax_global_max": _softmax_global_max},
+                  "softmax_global_max": _softmax_global_max,
+                  "softmax_normalised_globally": lambda x, axis=-1: _softmax_normalised_globally(x)},
     ),
 ]

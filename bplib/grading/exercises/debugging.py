@@ -15,6 +15,7 @@ def _rel_error_cases(rng, hidden):
         Case("two random (4, 3) arrays", (a, a + 1e-3 * rng.standard_normal((4, 3)))),
         Case("arrays with entries where both are 0", (np.array([0.0, 1.0, -2.0]), np.array([0.0, 1.1, -2.0]))),
         Case("identical arrays", (a, a.copy())),
+        Case("a random (4, 3) array and its negative (a sign error)", (a, -a)),
     ]
 
 
@@ -87,21 +88,30 @@ def _mean_rel_error(a, b):
     return float(np.mean(np.abs(a - b) / np.maximum(np.abs(a) + np.abs(b), 1e-8)))
 
 
+def _rel_error_abs_of_sum(a, b):
+    return float(np.max(np.abs(a - b) / np.maximum(np.abs(a + b), 1e-8)))
+
+
 def _rel_error_max_denominator(a, b):
     return float(np.max(np.abs(a - b) / np.maximum(np.maximum(np.abs(a), np.abs(b)), 1e-8)))
 
 
 EXERCISES = [
     FunctionExercise("rel_error", rel_error, _rel_error_cases, nonfinite_key="rel_error_zero_division",
-                     variants={"rel_error_mean": _mean_rel_error, "rel_error_denominator": _rel_error_max_denominator}),
-    FunctionExercise("dense_backward", dense_backward, _dense_cases, outputs=("dx", "dW", "db")),
+                     variants={"rel_error_mean": _mean_rel_error, "rel_error_denominator": _rel_error_max_denominator,
+                               "rel_error_abs_of_sum": _rel_error_abs_of_sum}),
+    FunctionExercise("dense_backward", dense_backward, _dense_cases, outputs=("dx", "dW", "db"),
+                     variants={"summed_over_everything": lambda x, W, dout: (dout @ W.T, x.T @ dout, np.full(dout.shape[1], dout.sum()))}),
     FunctionExercise("sigmoid_backward", sigmoid_backward, _sigmoid_cases,
-                     variants={"grad_of_activated": lambda out, dout: dout * sigmoid(out) * (1 - sigmoid(out))}),
+                     variants={"grad_of_activated": lambda out, dout: dout * sigmoid(out) * (1 - sigmoid(out)),
+                               "missing_local_derivative": lambda out, dout: dout,
+                               "forgot_upstream": lambda out, dout: out * (1 - out)}),
     FunctionExercise("two_layer_backward", two_layer_backward, _two_layer_cases, outputs=("dW1", "db1", "dW2", "db2"),
                      variants={"missing_activation_derivative": _no_relu_derivative,
                                "relu_grad_at_zero": _two_layer_with_mask(lambda h_pre: h_pre >= 0)}),
     FunctionExercise("l2_grads", l2_grads, _l2_cases, outputs=("dW", "db"),
                      variants={"regularised_bias": lambda x, dout, W, b, reg: (x.T @ dout + reg * W, dout.sum(axis=0) + reg * b),
                                "regularisation_missing": lambda x, dout, W, b, reg: (x.T @ dout, dout.sum(axis=0)),
-                               "regularisation_halved": lambda x, dout, W, b, reg: (x.T @ dout + reg * W / 2, dout.sum(axis=0))}),
+                               "regularisation_halved": lambda x, dout, W, b, reg: (x.T @ dout + reg * W / 2, dout.sum(axis=0)),
+                               "l2_grad_doubled": lambda x, dout, W, b, reg: (x.T @ dout + 2 * reg * W, dout.sum(axis=0))}),
 ]

@@ -13,8 +13,29 @@ def _accuracy_cases(rng, hidden):
     n, c = (9, 4) if hidden else (8, 10)
     return [
         Case(f"random ({n}, {c}) scores", (rng.standard_normal((n, c)), rng.integers(0, c, n)), batch=n),
+        _partly_right(rng, hidden),
         Case("scores that are all right", (np.eye(5), np.arange(5))),
     ]
+
+
+# 4 of 7 rows right, N != C: integer division, np.all or a division by C give 0 or 1 by
+# accident on random or all-right scores, not here. In one right row the largest score equals
+# the label itself, so comparing np.max(scores) with the labels gives 1/7; and no two of the
+# usual mistakes (nor half or twice the accuracy) give the same number.
+_LABELS = np.array([0, 1, 1, 1, 0, 1, 1])
+_SCORES = np.array([[1.2, 2.3, -0.2], [-0.1, 1.0, 0.4], [0.2, -0.9, 1.2], [-0.4, 2.1, -0.4],   # wrong, right, wrong, right
+                    [-0.8, 2.0, 1.3], [0.4, 1.4, 0.9], [-0.5, 2.2, 0.1]])                      # wrong, right, right
+
+
+def _partly_right(rng, hidden) -> Case:
+    if not hidden:
+        return Case("(7, 3) scores, 4 of the 7 rows right", (_SCORES.copy(), _LABELS.copy()), batch=7)
+    m, k, right = 11, 3, 6
+    labels = rng.integers(0, k, m)
+    scores = rng.standard_normal((m, k))
+    scores[np.arange(right), labels[:right]] += 10.0                   # the first rows right ...
+    scores[np.arange(right, m), (labels[right:] + 1) % k] += 10.0      # ... the others wrong
+    return Case(f"({m}, {k}) scores, {right} of the {m} rows right", (scores, labels), batch=m)
 
 
 def _confusion_cases(rng, hidden):
@@ -47,8 +68,13 @@ def _predict_reference(X):
 EXERCISES = [
     FunctionExercise("accuracy", accuracy, _accuracy_cases, ratios=False,
                      variants={"argmax_axis": lambda s, y: float(np.mean(np.argmax(s) == y)),
-                               "accuracy_count": lambda s, y: float(np.sum(np.argmax(s, axis=1) == y))}),
-    FunctionExercise("confusion_matrix", confusion_matrix, _confusion_cases,
+                               "accuracy_count": lambda s, y: float(np.sum(np.argmax(s, axis=1) == y)),
+                               # // and np.all are the same observation: 0 unless every row is right
+                               "accuracy_zero_unless_all_right": lambda s, y: float(np.all(np.argmax(s, axis=1) == y)),
+                               "accuracy_divided_by_classes": lambda s, y: float(np.sum(np.argmax(s, axis=1) == y) / s.shape[1]),
+                               "accuracy_compares_scores": lambda s, y: float(np.mean(np.max(s, axis=1) == y)),
+                               "accuracy_error_rate": lambda s, y: float(np.mean(np.argmax(s, axis=1) != y))}),
+    FunctionExercise("confusion_matrix", confusion_matrix, _confusion_cases, integers=True,
                      variants={"confusion_transposed": lambda t, p, c: confusion_matrix(p, t, c),
                                "fancy_index_add": _fancy_index_confusion}),
     AccuracyGoalExercise("predict_digits", _predict_reference, held_out_digits, goal=0.95, allowed=ANY_BPLIB),

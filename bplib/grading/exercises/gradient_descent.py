@@ -14,7 +14,8 @@ def linear_regression_grad(X, y, w, b):
 
 def _regression_cases(rng, hidden):
     cases = []
-    for n, d in ((8, 3), (11, 2)) if hidden else ((6, 3), (9, 2)):
+    # N / D is never 2 (dividing by D would look like a lost factor 2) and never 1.
+    for n, d in ((8, 3), (11, 2)) if hidden else ((9, 4), (5, 3)):
         X, y, w = rng.standard_normal((n, d)), rng.standard_normal(n), rng.standard_normal(d)
         cases.append(Case(f"random X of shape ({n}, {d})", (X, y, w, float(rng.standard_normal())), batch=n))
     cases.append(Case("a single sample, X of shape (1, 4)", (rng.standard_normal((1, 4)), rng.standard_normal(1), rng.standard_normal(4), 0.5), batch=1))
@@ -73,6 +74,8 @@ EXERCISES = [
     FunctionExercise("linear_regression_grad", linear_regression_grad, _regression_cases, outputs=("dw", "db")),
     FunctionExercise("gradient_descent", gradient_descent, _descent_cases,
                      variants={"ascent": _ascent, "trajectory_aliased": _aliased,
-                               "trajectory_missing_start": lambda *args: gradient_descent(*args)[1:]}),
+                               "trajectory_missing_start": lambda *args: gradient_descent(*args)[1:],
+                               "one_step_short": lambda f, w0, lr, steps: gradient_descent(f, w0, lr, max(steps - 1, 0)),
+                               "one_step_too_many": lambda f, w0, lr, steps: gradient_descent(f, w0, lr, steps + 1)}),
     MinibatchExercise("minibatches", minibatches),
 ]

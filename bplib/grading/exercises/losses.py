@@ -22,6 +22,9 @@ def _regression_cases(rng, hidden):
         Case(f"float32 ({n}, 1) inputs", (rng.standard_normal((n, 1)).astype(np.float32), rng.standard_normal((n, 1)).astype(np.float32)),
              batch=n, float32=True),
         Case("pred of shape (5, 1) with target of shape (5,)", (rng.standard_normal((5, 1)), rng.standard_normal(5)), raises=_BROADCAST_WHY),
+        # the same number of axes, and still a broadcast: comparing ndim is not enough
+        Case("pred of shape (5, 1) with target of shape (1, 5)", (rng.standard_normal((5, 1)), rng.standard_normal((1, 5))),
+             raises=_BROADCAST_WHY),
     ]
     if hidden:
         cases.append(Case("values as large as 1e4", (1e4 * rng.standard_normal((n, 1)), rng.standard_normal((n, 1))), batch=n))

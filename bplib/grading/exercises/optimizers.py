@@ -150,7 +150,7 @@ EXERCISES = [
     OptimizerExercise("RMSProp", RMSProp, lambda hidden: [dict(lr=0.01, alpha=0.95, eps=1e-6)] if hidden
                       else [dict(), dict(lr=0.003, alpha=0.9, eps=1e-2)],
                       variants={"eps_inside_sqrt": _eps_inside("rmsprop"), "optimizer_state_lost": _forgetful(RMSProp)}),
-    OptimizerExercise("Adam", Adam, lambda hidden: [dict(lr=0.02, betas=(0.8, 0.99))] if hidden else [dict(), dict(lr=0.05, eps=1e-2)],
+    OptimizerExercise("Adam", Adam, lambda hidden: [dict(lr=0.02, betas=(0.8, 0.99), eps=1e-2)] if hidden else [dict(), dict(lr=0.05, eps=1e-2)],
                       variants={"adam_no_bias_correction": _AdamNoBiasCorrection, "eps_inside_sqrt": _eps_inside("adam"),
                                 "adam_correction_stored": _AdamCorrectionInPlace, "adam_step_per_parameter": _AdamStepPerParameter,
                                 "optimizer_state_lost": _forgetful(Adam)}),
