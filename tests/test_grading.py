@@ -489,7 +489,15 @@ DIAGNOSES = [
     ("02-activation-functions", "softmax", lambda x, axis=-1: np.exp(x - np.max(x, axis=axis)), "broadcast_shapes"),
     ("04-gradient-descent", "gradient_descent", lambda f, w0, lr, steps: _descend(f, w0, lr, steps - 1), "one_step_short"),
     ("04-gradient-descent", "gradient_descent", lambda f, w0, lr, steps: _descend(f, w0, lr, steps + 1), "one_step_too_many"),
+    ("05-logistic-regression", "predict_proba", lambda X, w, b: 0.5 * (1 + np.tanh(X @ w / 2)), "bias_missing"),
+    ("05-logistic-regression", "predict_proba", lambda X, w, b: 0.5 * (1 + np.tanh(X @ w / 2)) + b, "bias_after_sigmoid"),
+    ("05-logistic-regression", "logistic_grad", lambda X, y, w, b: _logistic_grad(X, y, w, b, X.shape[1]), "divided_by_features"),
 ]
+
+
+def _logistic_grad(X, y, w, b, count):
+    error = 0.5 * (1 + np.tanh((X @ w + b) / 2)) - y
+    return X.T @ error / count, float(np.mean(error))
 
 
 def _exp_shifted(x):

@@ -728,6 +728,18 @@ CATALOG: dict[str, Hint] = {
         "On {case}, the output matches x @ W alone: the bias is missing.",
         "Add self.b.value (shape (H,)), which broadcasts over the N rows: x @ self.W.value + self.b.value.",
     ),
+    "bias_missing": Hint(
+        "On {case}, the result matches the computation without the bias b.",
+        "The score is z = X @ w + b: add b (a float, broadcast over the N rows) before anything else.",
+    ),
+    "bias_after_sigmoid": Hint(
+        "On {case}, the result matches b added after the sigmoid: σ(X w) + b is not a probability.",
+        "Add b inside: σ(X @ w + b).",
+    ),
+    "divided_by_features": Hint(
+        "On {case}, dw matches a division by the number of features D instead of the number of samples N.",
+        "The loss is a mean over the N samples: divide Xᵀ(p − y) by N = len(y) = X.shape[0]. Misconception 26.",
+    ),
     "relu_max_not_maximum": Hint(
         "On {case}, the result matches np.max(x, 0): the largest entry along axis 0, not max(x, 0) entry by entry.",
         "np.max reduces an axis; np.maximum(x, 0) compares each entry with 0.",

@@ -85,9 +85,13 @@ def _train_ascent(X, y, lr=0.1, epochs=100):
 
 
 EXERCISES = [
-    FunctionExercise("predict_proba", predict_proba, _proba_cases, nonfinite_key="overflow_sigmoid"),
+    FunctionExercise("predict_proba", predict_proba, _proba_cases, nonfinite_key="overflow_sigmoid",
+                     variants={"bias_missing": lambda X, w, b: sigmoid(X @ w), "bias_after_sigmoid": lambda X, w, b: sigmoid(X @ w) + b}),
     FunctionExercise("logistic_grad", logistic_grad, _grad_cases, outputs=("dw", "db"),
-                     variants={"bce_sigmoid_cancel": _with_sigmoid_derivative, "mse_on_sigmoid": _mse_on_sigmoid}),
+                     variants={"bce_sigmoid_cancel": _with_sigmoid_derivative, "mse_on_sigmoid": _mse_on_sigmoid,
+                               "bias_missing": lambda X, y, w, b: logistic_grad(X, y, w, 0.0),
+                               "divided_by_features": lambda X, y, w, b: (X.T @ (predict_proba(X, w, b) - y) / X.shape[1],
+                                                                          float(np.mean(predict_proba(X, w, b) - y)))}),
     FunctionExercise("train_logistic", train_logistic, _train_cases, outputs=("w", "b"), depends_on=("logistic_grad",),
                      variants={"ascent": _train_ascent, "bias_not_updated": _train_without_bias,
                                "wrong_step_count": lambda X, y, lr=0.1, epochs=100: train_logistic(X, y, lr, epochs + 1),
