@@ -487,3 +487,33 @@ OBJECT_DIAGNOSES = [
 def test_each_object_mistake_gets_its_hint_in_both_parts(notebook, name, student, key):
     assert _keys(notebook, name, student)[:1] == [key]
     assert _keys(notebook, name, student, hidden=True), f"{name}: {key!r} passes the hidden part"
+
+
+class SGDDampened(SGD):
+    """b = μb + (1 − μ)g."""
+
+    def step(self):
+        for p, b in zip(self.params, self.b):
+            g = p.grad
+            if self.momentum:
+                b[...] = self.momentum * b + (1 - self.momentum) * g
+                g = g + self.momentum * b if self.nesterov else b
+            p.value -= self.lr * g
+
+
+class AdamCorrectionsSwapped(Adam):
+    def step(self):
+        self.t += 1
+        b1, b2 = self.betas
+        for p, m, v in zip(self.params, self.m, self.v):
+            m[...] = b1 * m + (1 - b1) * p.grad
+            v[...] = b2 * v + (1 - b2) * p.grad**2
+            p.value -= self.lr * (m / (1 - b2**self.t)) / (np.sqrt(v / (1 - b1**self.t)) + self.eps)
+
+
+@pytest.mark.parametrize("student, key", [(SGDDampened, "sgd_dampened_momentum"), (AdamCorrectionsSwapped, "adam_corrections_swapped")],
+                         ids=["sgd_dampened_momentum", "adam_corrections_swapped"])
+def test_optimizer_slips_found_by_the_audit_are_named(student, key):
+    name = student.__mro__[1].__name__
+    assert _keys("09-optimizers", name, student)[:1] == [key]
+    assert _keys("09-optimizers", name, student, hidden=True)

@@ -740,6 +740,30 @@ CATALOG: dict[str, Hint] = {
         "On {case}, dw matches a division by the number of features D instead of the number of samples N.",
         "The loss is a mean over the N samples: divide Xᵀ(p − y) by N = len(y) = X.shape[0]. Misconception 26.",
     ),
+    "sgd_dampened_momentum": Hint(
+        "On {case}, the result matches a velocity that averages, b = μb + (1 − μ)g: torch.optim.SGD adds the whole gradient, b = μb + g.",
+        "Keep (1 − β) for Adam's moments; SGD's momentum buffer is b = momentum * b + g.",
+    ),
+    "adaptive_without_root": Hint(
+        "On {case}, the result matches a step divided by the running average of g² itself, without its square root.",
+        "Divide by np.sqrt(v) + eps: the root brings g² back to the scale of g, so that the step is about lr.",
+    ),
+    "rmsprop_alpha_swapped": Hint(
+        "On {case}, the result matches α and 1 − α swapped: v = (1 − α)v + αg² forgets almost everything at every step.",
+        "v = alpha * v + (1 - alpha) * g**2, with alpha = 0.99 by default: the old average keeps the large weight.",
+    ),
+    "adam_corrections_swapped": Hint(
+        "On {case}, the result matches m divided by 1 − β2ᵗ and v by 1 − β1ᵗ: the two corrections swapped.",
+        "Each moment is corrected by its own β: m̂ = m / (1 − β1ᵗ), v̂ = v / (1 − β2ᵗ).",
+    ),
+    "adam_only_m_corrected": Hint(
+        "On {case}, the result matches m corrected for its bias and v not.",
+        "Correct both: v̂ = v / (1 − β2ᵗ) too; v starts at 0 like m, and early steps would be too large without it.",
+    ),
+    "adam_only_v_corrected": Hint(
+        "On {case}, the result matches v corrected for its bias and m not.",
+        "Correct both: m̂ = m / (1 − β1ᵗ) too; m starts at 0 like v, and early steps would be too small without it.",
+    ),
     "relu_max_not_maximum": Hint(
         "On {case}, the result matches np.max(x, 0): the largest entry along axis 0, not max(x, 0) entry by entry.",
         "np.max reduces an axis; np.maximum(x, 0) compares each entry with 0.",

@@ -122,6 +122,51 @@ class _AdamStepPerParameter(_Plain):
             p.value -= self.lr * m_hat / (np.sqrt(v_hat) + self.kw.get("eps", 1e-8))
 
 
+class _SGDDampened(_PlainSGD):
+    """b = μb + (1 − μ)g: an exponential average, as in Adam's m; torch.optim.SGD adds g whole."""
+
+    def step(self):
+        mu = self.kw.get("momentum", 0.0)
+        for p, s in zip(self.params, self.state):
+            g = p.grad.copy()
+            if mu:
+                s["b"] = (1 - mu) * g if s["b"] is None else mu * s["b"] + (1 - mu) * g
+                g = g + mu * s["b"] if self.kw.get("nesterov") else s["b"]
+            p.value -= self.lr * g
+
+
+class _Adaptive(_Plain):
+    """AdaGrad, RMSProp or Adam (``kind``) with one usual slip switched on (class attributes)."""
+
+    kind, root, alpha_swapped, corrected = "adam", True, False, "mv"
+
+    def step(self):
+        self.t += 1
+        for p, s in zip(self.params, self.state):
+            g = p.grad
+            if self.kind == "adagrad":
+                s["v"] = s["v"] + g * g
+                m, v, eps = g, s["v"], self.kw.get("eps", 1e-10)
+            elif self.kind == "rmsprop":
+                a = self.kw.get("alpha", 0.99)
+                a = 1 - a if self.alpha_swapped else a
+                s["v"] = a * s["v"] + (1 - a) * g * g
+                m, v, eps = g, s["v"], self.kw.get("eps", 1e-8)
+            else:
+                b1, b2 = self.kw.get("betas", (0.9, 0.999))
+                s["m"] = b1 * s["m"] + (1 - b1) * g
+                s["v"] = b2 * s["v"] + (1 - b2) * g * g
+                c1, c2 = (1 - b2**self.t, 1 - b1**self.t) if self.corrected == "swapped" else (1 - b1**self.t, 1 - b2**self.t)
+                m = s["m"] / c1 if "m" in self.corrected or self.corrected == "swapped" else s["m"]
+                v = s["v"] / c2 if "v" in self.corrected or self.corrected == "swapped" else s["v"]
+                eps = self.kw.get("eps", 1e-8)
+            p.value -= self.lr * m / ((np.sqrt(v) if self.root else v) + eps)
+
+
+def _adaptive(kind: str, **slip) -> type:
+    return type(f"_Adaptive_{kind}", (_Adaptive,), {"kind": kind, "default_lr": 1e-3 if kind == "adam" else 0.01, **slip})
+
+
 def _forgetful(cls: type) -> type:
     """cls with its running buffers reset before every step: a student who rebinds a loop
     variable instead of updating the stored buffer gets exactly these numbers."""
@@ -142,16 +187,22 @@ EXERCISES = [
         lambda hidden: [dict(lr=0.1, momentum=0.5, nesterov=True), dict(lr=0.02, momentum=0.99)] if hidden
         else [dict(lr=0.05), dict(lr=0.05, momentum=0.9), dict(lr=0.05, momentum=0.9, nesterov=True)],
         variants={"nesterov_lookahead": _NesterovAsPlainMomentum, "ascent": _SGDAscent, "optimizer_state_lost": _forgetful(SGD),
-                  "lr_inside_velocity": _LrInsideVelocity},
+                  "lr_inside_velocity": _LrInsideVelocity, "sgd_dampened_momentum": _SGDDampened},
     ),
     # Each visible set includes a large eps, where eps inside or outside the root differ clearly.
     OptimizerExercise("AdaGrad", AdaGrad, lambda hidden: [dict(lr=0.1, eps=1e-6)] if hidden else [dict(), dict(lr=0.3, eps=1e-2)],
-                      variants={"eps_inside_sqrt": _eps_inside("adagrad"), "optimizer_state_lost": _forgetful(AdaGrad)}),
+                      variants={"eps_inside_sqrt": _eps_inside("adagrad"), "optimizer_state_lost": _forgetful(AdaGrad),
+                                "adaptive_without_root": _adaptive("adagrad", root=False)}),
     OptimizerExercise("RMSProp", RMSProp, lambda hidden: [dict(lr=0.01, alpha=0.95, eps=1e-6)] if hidden
                       else [dict(), dict(lr=0.003, alpha=0.9, eps=1e-2)],
-                      variants={"eps_inside_sqrt": _eps_inside("rmsprop"), "optimizer_state_lost": _forgetful(RMSProp)}),
+                      variants={"eps_inside_sqrt": _eps_inside("rmsprop"), "optimizer_state_lost": _forgetful(RMSProp),
+                                "adaptive_without_root": _adaptive("rmsprop", root=False),
+                                "rmsprop_alpha_swapped": _adaptive("rmsprop", alpha_swapped=True)}),
     OptimizerExercise("Adam", Adam, lambda hidden: [dict(lr=0.02, betas=(0.8, 0.99), eps=1e-2)] if hidden else [dict(), dict(lr=0.05, eps=1e-2)],
                       variants={"adam_no_bias_correction": _AdamNoBiasCorrection, "eps_inside_sqrt": _eps_inside("adam"),
                                 "adam_correction_stored": _AdamCorrectionInPlace, "adam_step_per_parameter": _AdamStepPerParameter,
-                                "optimizer_state_lost": _forgetful(Adam)}),
+                                "optimizer_state_lost": _forgetful(Adam), "adaptive_without_root": _adaptive("adam", root=False),
+                                "adam_corrections_swapped": _adaptive("adam", corrected="swapped"),
+                                "adam_only_m_corrected": _adaptive("adam", corrected="m"),
+                                "adam_only_v_corrected": _adaptive("adam", corrected="v")}),
 ]
