@@ -333,7 +333,7 @@ def _conv2d_layer(W, b, stride, padding) -> Conv2d:
     W = as_float_array(W, "W")
     require_shape(W, ("F", "C", "kh", "kw"), "W", "conv2d")
     F, C, kh, kw = W.shape
-    layer = Conv2d(C, F, (kh, kw), stride, padding, dtype=W.dtype if W.dtype in FLOAT_DTYPES else np.float64)
+    layer = Conv2d(C, F, (kh, kw), stride, padding, dtype=W.dtype)  # as_float_array: float32 or float64
     layer.W.value[...] = W
     if b is not None:
         b = as_float_array(b, "b")

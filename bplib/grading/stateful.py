@@ -4,7 +4,6 @@ the same guarded calls as ``FunctionExercise``.
 """
 from __future__ import annotations
 
-import inspect
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
@@ -189,7 +188,7 @@ class OptimizerExercise(Exercise):
     allowed: tuple = ()
 
     def run(self, cls: type, report: Report, rng: np.random.Generator, hidden: bool) -> None:
-        self._check_defaults(cls, report)
+        check_defaults(cls, self.reference, report)
         start = [rng.standard_normal((4, 3)), rng.standard_normal(3)]
         for kwargs in self.configs(hidden):
             report.cases += 1
@@ -248,9 +247,6 @@ class OptimizerExercise(Exercise):
                 report.fail("missing_attribute", attr="lr", when="__init__", hint="store the learning rate as self.lr and read it in step")
             return
         opt.lr = 0.4 * lr
-
-    def _check_defaults(self, cls: type, report: Report) -> None:
-        check_defaults(cls, self.reference, report)
 
 
 @dataclass

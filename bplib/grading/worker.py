@@ -345,7 +345,7 @@ def _judge_layer(worker: Worker, judge_id: int, ref: dict) -> Any:
             return list(self.params)
 
         def zero_grad(self):
-            for p in self.params:
+            for p in self.params:  # the copies only: one call below clears the judge's, not one per parameter
                 Parameter.zero_grad(p)
             worker.call_judge(judge_id, "zero_grad", (), {})  # the gradients that count are the judge's
 

@@ -92,15 +92,9 @@ def _backward_cases(rng, hidden):
     return cases
 
 
-def _dx_with_kernel(dout, x, W, s, p, kernel):
-    return conv2d_backward(dout, x, kernel, s, p)[0]
-
-
 def _padded_dx(dout, x, W, s=1, p=0):
-    """dx as a loop over the padded input leaves it, before the padding is cut off."""
-    x_pad = np.pad(x, ((0, 0), (0, 0), (p, p), (p, p)))
-    dx, dW, db = conv2d_backward(dout, x_pad, W, s, 0)
-    return dx, dW, db
+    """(dx, dW, db) with dx still the shape of the padded input: the padding never cut off."""
+    return conv2d_backward(dout, np.pad(x, ((0, 0), (0, 0), (p, p), (p, p))), W, s, 0)
 
 
 def _backward_variant(change):
@@ -114,7 +108,7 @@ def _backward_variant(change):
 
 
 _BACKWARD_VARIANTS = {
-    "conv_dx_kernel_not_flipped": _backward_variant(lambda d, x, W, s, p: {0: _dx_with_kernel(d, x, W, s, p, _flipped(W))}),
+    "conv_dx_kernel_not_flipped": _backward_variant(lambda d, x, W, s, p: {0: conv2d_backward(d, x, _flipped(W), s, p)[0]}),
     "conv_backward_padding_kept": _padded_dx,
     "conv_dW_last_image_only": _backward_variant(lambda d, x, W, s, p: {1: conv2d_backward(d[-1:], x[-1:], W, s, p)[1]}),
     "conv_dx_last_filter_only": _backward_variant(lambda d, x, W, s, p: {0: conv2d_backward(d[:, -1:], x, W[-1:], s, p)[0]}),
