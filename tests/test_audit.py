@@ -128,8 +128,10 @@ def report(course) -> str:
 
 def _flagged(report: str, cell: str = "sigmoid") -> tuple[dict[str, str], set[frozenset[str]]]:
     """student -> reference matched, and the similar pairs, for one cell."""
-    matches = {row["student"]: row["reference"] for row in _rows(report, "Matches the reference") if row["cell"] == cell}
-    pairs = {frozenset((row["student A"], row["student B"])) for row in _rows(report, "Similar submissions") if row["cell"] == cell}
+    matches = {row["student"]: row["reference"] for row in _rows(report, "Matches the reference")
+               if row["cell"] == cell}
+    pairs = {frozenset((row["student A"], row["student B"])) for row in _rows(report, "Similar submissions")
+             if row["cell"] == cell}
     return matches, pairs
 
 
@@ -146,7 +148,8 @@ def test_header_states_what_was_compared(report):
 
 def test_renamed_and_reformatted_solution_matches_the_notebook_solution(report):
     rows = [r for r in _rows(report, "Matches the reference") if r["student"] == "ada-renamed"]
-    assert rows == [{"student": "ada-renamed", "cell": "sigmoid", "similarity": "1.00", "reference": "notebook solution"}]
+    assert rows == [{"student": "ada-renamed", "cell": "sigmoid", "similarity": "1.00",
+                     "reference": "notebook solution"}]
 
 
 def test_pasted_bplib_source_matches_bplib(report):

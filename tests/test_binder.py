@@ -43,7 +43,8 @@ WELCOME = "course/00-welcome.ipynb"
 STUDENT_ONLY = ["@jupyter/nbgrader:validate-assignment"]
 INSTRUCTOR_PLUGINS = [f"@jupyter/nbgrader:{name}" for name in
                       ("formgrader", "assignment-list", "course-list", "create-assignment", "menu")]
-SERVER_EXTENSIONS_OFF = [f"nbgrader.server_extensions.{name}" for name in ("formgrader", "assignment_list", "course_list")]
+SERVER_EXTENSIONS_OFF = [f"nbgrader.server_extensions.{name}" for name in
+                         ("formgrader", "assignment_list", "course_list")]
 SERVER_EXTENSIONS_ON = ["nbgrader.server_extensions.validate_assignment"]
 
 PIP_TIMEOUT = 600  # seconds: a cold cache downloads JupyterLab and friends
@@ -108,7 +109,8 @@ def _run(cmd, *, cwd: Path, env: dict, timeout: float, log: Path) -> str:
         finally:
             _kill_tree(proc)
     output = log.read_text(errors="replace")
-    assert code == 0, f"{' '.join(map(str, cmd))} {'timed out' if code is None else f'exited {code}'}:\n{output[-5000:]}"
+    assert code == 0, (f"{' '.join(map(str, cmd))} {'timed out' if code is None else f'exited {code}'}:\n"
+                       f"{output[-5000:]}")
     return re.sub(r"\x1b\[[0-9;]*m", "", output)  # no colours
 
 

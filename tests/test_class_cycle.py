@@ -3,8 +3,9 @@
 An instructor and three students each have their own home and working folder in a temporary
 directory, and share one exchange folder. jupyterhub/nbgrader_config.py is every account's
 global configuration (as /etc/jupyter/nbgrader_config.py is on the hub; here through
-JUPYTER_CONFIG_PATH), with only the exchange root moved into the temporary directory. Everyone runs as this one Unix user, so each
-student names themself with `--student`, where on the hub nbgrader takes the login name.
+JUPYTER_CONFIG_PATH), with only the exchange root moved into the temporary directory. Everyone
+runs as this one Unix user, so each student names themself with `--student`, where on the hub
+nbgrader takes the login name.
 
     instructor  generate_assignment, release_assignment
     students    fetch_assignment; submit: one perfect, one partial, one empty

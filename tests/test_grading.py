@@ -89,22 +89,28 @@ MISTAKES = [
     ("sigmoid", lambda x: 1 / (1 + np.exp(-x)), "overflowed on the way", "catalog #1"),
     ("sigmoid", lambda x: np.exp(x) / (1 + np.exp(x)), "1 / (1 + np.exp(-x))", "catalog #1, the other branch"),
     ("softmax", _no_shift_softmax, "Subtract each row's maximum", "catalog #2"),
-    ("softmax", lambda x, axis=-1: np.exp(x - x.max()) / np.exp(x - x.max()).sum(axis=0, keepdims=True), "wrong axis", "catalog #3"),
-    ("softmax_cross_entropy", lambda z, y: float(-np.mean(np.log(softmax(z)[np.arange(len(y)), y]))), "log-sum-exp", "catalog #4"),
-    ("sigmoid_grad", lambda x: stable_sigmoid(stable_sigmoid(x)) * (1 - stable_sigmoid(stable_sigmoid(x))), "activation a = f(z)", "catalog #5"),
+    ("softmax", lambda x, axis=-1: np.exp(x - x.max()) / np.exp(x - x.max()).sum(axis=0, keepdims=True),
+     "wrong axis", "catalog #3"),
+    ("softmax_cross_entropy", lambda z, y: float(-np.mean(np.log(softmax(z)[np.arange(len(y)), y]))),
+     "log-sum-exp", "catalog #4"),
+    ("sigmoid_grad", lambda x: stable_sigmoid(stable_sigmoid(x)) * (1 - stable_sigmoid(stable_sigmoid(x))),
+     "activation a = f(z)", "catalog #5"),
     ("mse", lambda p, t: float(np.mean((p - t) ** 2)), "should raise ValueError", "catalog #7"),
     ("softmax_cross_entropy_grad", _sce_grad_no_mean, "times too large", "catalog #8"),
     ("mse_grad", lambda p, t: mse_grad(p, t) / 2, "half the right one", "catalog #9"),
     ("mse_grad", lambda p, t: -mse_grad(p, t), "wrong sign", "catalog #10"),
-    ("softmax_cross_entropy_grad", lambda z, y: -(np.eye(z.shape[1])[y] * (1 - softmax(z))) / len(y), "off-diagonal", "catalog #13"),
+    ("softmax_cross_entropy_grad", lambda z, y: -(np.eye(z.shape[1])[y] * (1 - softmax(z))) / len(y),
+     "off-diagonal", "catalog #13"),
     ("relu_grad", lambda x: (x >= 0).astype(x.dtype), "slope of the negative side", "kink convention"),
     ("centred_difference", lambda f, x, h=1e-5: (f(x + h) - f(x)) / h, "centred difference", "catalog #20"),
     ("centred_difference", lambda f, x, h=1e-5: (f(x + h) - f(x - h)) / h, "twice the right one", "divides by h"),
     ("mul_backward", lambda a, b, dout: (dout * a, dout * b), "swapped", "local gradients swapped"),
     ("relu", lambda x: np.maximum(x, 0).astype(np.float64), "should be float32, like the input", "float32 upcast"),
-    ("binary_cross_entropy", lambda p, t: float(-np.mean(t * np.maximum(np.log(p), -100) + (1 - t) * np.maximum(np.log(1 - p), -100))),
+    ("binary_cross_entropy",
+     lambda p, t: float(-np.mean(t * np.maximum(np.log(p), -100) + (1 - t) * np.maximum(np.log(1 - p), -100))),
      "log(0)", "catalog #4, clamped too late"),
-    ("softmax_cross_entropy", lambda z, y: float(-np.mean(np.log(softmax(z)) * np.eye(z.shape[1])[y])), "averages over all N·C", "mean over classes"),
+    ("softmax_cross_entropy", lambda z, y: float(-np.mean(np.log(softmax(z)) * np.eye(z.shape[1])[y])),
+     "averages over all N·C", "mean over classes"),
 ]
 
 
@@ -184,7 +190,8 @@ def test_calling_an_unfinished_helper_names_the_helper():
         p = softmax(logits)
         p[np.arange(len(labels)), labels] -= 1
         return p / len(labels)
-    assert "calls softmax, which is not implemented yet" in failure("softmax_cross_entropy_grad", softmax_cross_entropy_grad)
+    assert ("calls softmax, which is not implemented yet"
+            in failure("softmax_cross_entropy_grad", softmax_cross_entropy_grad))
 
 
 def test_missing_function_is_a_teaching_message_not_a_name_error():
@@ -381,7 +388,8 @@ def test_a_check_that_runs_a_failing_exercise_says_so_first():
     grading.start("05-logistic-regression")
     failure("logistic_grad", logistic_grad)
     text = failure("train_logistic", train_logistic)
-    assert text.splitlines()[1].strip().startswith("1. train_logistic runs your logistic_grad, which fails its own check"), text
+    assert text.splitlines()[1].strip().startswith(
+        "1. train_logistic runs your logistic_grad, which fails its own check"), text
 
 
 def test_observations_are_stated_where_the_cause_is_not_known():
@@ -416,7 +424,8 @@ def _expected_numbers(name):
             continue
         with np.errstate(all="ignore"):
             result = exercise.reference(*case.args, **case.kwargs)
-        for value in np.ravel(np.asarray(result if not isinstance(result, tuple) else np.concatenate([np.ravel(r) for r in result]), dtype=float)):
+        for value in np.ravel(np.asarray(result if not isinstance(result, tuple)
+                                         else np.concatenate([np.ravel(r) for r in result]), dtype=float)):
             text = f"{value:.4g}"
             if np.isfinite(value) and len(text.lstrip("-")) >= 5:  # 0.1234, 12.34: not a shape or a count
                 numbers.add(text)
@@ -442,56 +451,81 @@ def _two_layer_backward(relu_mask):
 DIAGNOSES = [
     ("02-activation-functions", "tanh_grad", lambda x: 1 - np.tanh(x), "tanh_grad_without_square"),
     ("02-activation-functions", "tanh_grad", lambda x: 1 - np.asarray(x) ** 2, "derivative_of_the_input"),
-    ("02-activation-functions", "sigmoid_grad", lambda x: np.asarray(x) * (1 - np.asarray(x)), "derivative_of_the_input"),
-    ("02-activation-functions", "leaky_relu", lambda x, alpha=0.01: np.where(x > 0, alpha * x, x), "leaky_slope_on_positive_side"),
-    ("02-activation-functions", "leaky_relu_grad", lambda x, alpha=0.01: np.where(x > 0, alpha, 1.0).astype(np.asarray(x).dtype),
+    ("02-activation-functions", "sigmoid_grad", lambda x: np.asarray(x) * (1 - np.asarray(x)),
+     "derivative_of_the_input"),
+    ("02-activation-functions", "leaky_relu", lambda x, alpha=0.01: np.where(x > 0, alpha * x, x),
+     "leaky_slope_on_positive_side"),
+    ("02-activation-functions", "leaky_relu_grad",
+     lambda x, alpha=0.01: np.where(x > 0, alpha, 1.0).astype(np.asarray(x).dtype),
      "leaky_slope_on_positive_side"),
     ("02-activation-functions", "leaky_relu", lambda x, alpha=0.01: np.where(x > 0, x, 0.01 * x), "ignores_alpha"),
     ("02-activation-functions", "relu_grad", lambda x: (x >= 0).astype(x.dtype), "relu_grad_at_zero"),
-    ("02-activation-functions", "softmax", lambda x, axis=-1: np.exp(x - np.max(x)) / np.sum(np.exp(x - np.max(x)), axis=axis, keepdims=True),
+    ("02-activation-functions", "softmax",
+     lambda x, axis=-1: np.exp(x - np.max(x)) / np.sum(np.exp(x - np.max(x)), axis=axis, keepdims=True),
      "softmax_global_max"),
-    ("03-loss-functions", "binary_cross_entropy", lambda p, t: float(-np.mean(t * np.log(p) + (1 - t) * np.log(p))), "bce_log_p_twice"),
+    ("03-loss-functions", "binary_cross_entropy", lambda p, t: float(-np.mean(t * np.log(p) + (1 - t) * np.log(p))),
+     "bce_log_p_twice"),
     ("03-loss-functions", "mse_grad", lambda p, t: mse_grad(p, t) * p.size / len(p), "mean_over_rows_only"),
-    ("01-derivatives-and-the-chain-rule", "centred_difference", lambda f, x, h=1e-5: (f(x + 1e-5) - f(x - 1e-5)) / 2e-5, "ignores_h"),
-    ("01-derivatives-and-the-chain-rule", "mul_backward", lambda a, b, dout: (dout * a, dout * b), "local_grad_swapped"),
-    ("01-derivatives-and-the-chain-rule", "mul_backward", lambda a, b, dout: (dout * b, dout * b), "wrong_values"),  # not "swapped"
+    ("01-derivatives-and-the-chain-rule", "centred_difference", lambda f, x, h=1e-5: (f(x + 1e-5) - f(x - 1e-5)) / 2e-5,
+     "ignores_h"),
+    ("01-derivatives-and-the-chain-rule", "mul_backward", lambda a, b, dout: (dout * a, dout * b),
+     "local_grad_swapped"),
+    ("01-derivatives-and-the-chain-rule", "mul_backward", lambda a, b, dout: (dout * b, dout * b),
+     "wrong_values"),  # not "swapped"
     ("03-loss-functions", "softmax_cross_entropy", lambda z, y: _global_max_loss(z, y), "softmax_global_max"),
-    ("05-logistic-regression", "train_logistic", lambda X, y, lr=0.1, epochs=100: _train(X, y, lr, epochs - 1), "one_step_short"),
-    ("07-gradient-checking-and-debugging", "two_layer_backward", _two_layer_backward(lambda h_pre: h_pre >= 0), "relu_grad_at_zero"),
-    ("07-gradient-checking-and-debugging", "rel_error", lambda a, b: float(np.max(np.abs(a - b) / np.maximum(np.abs(a), 1e-8))),
+    ("05-logistic-regression", "train_logistic", lambda X, y, lr=0.1, epochs=100: _train(X, y, lr, epochs - 1),
+     "one_step_short"),
+    ("07-gradient-checking-and-debugging", "two_layer_backward", _two_layer_backward(lambda h_pre: h_pre >= 0),
+     "relu_grad_at_zero"),
+    ("07-gradient-checking-and-debugging", "rel_error",
+     lambda a, b: float(np.max(np.abs(a - b) / np.maximum(np.abs(a), 1e-8))),
      "rel_error_denominator"),
-    ("08-training-on-real-data", "accuracy", lambda s, y: float(np.mean(np.argmax(s, axis=1) == y)) / 2, "wrong_values"),  # no MSE hint
+    ("08-training-on-real-data", "accuracy", lambda s, y: float(np.mean(np.argmax(s, axis=1) == y)) / 2,
+     "wrong_values"),  # no MSE hint
     # found by the audit of 01-09 (wrong answers that passed, or were named a wrong cause)
     ("01-derivatives-and-the-chain-rule", "centred_difference", lambda f, x, h=1e-6: (f(x + h) - f(x - h)) / (2 * h),
      "wrong_default"),
     ("02-activation-functions", "leaky_relu", lambda x, alpha=0.1: np.where(x > 0, x, alpha * x), "wrong_default"),
-    ("03-loss-functions", "mse", lambda p, t: _same_ndim_only(p, t, lambda: float(np.mean((p - t) ** 2))), "should_raise"),
+    ("03-loss-functions", "mse", lambda p, t: _same_ndim_only(p, t, lambda: float(np.mean((p - t) ** 2))),
+     "should_raise"),
     ("03-loss-functions", "binary_cross_entropy", lambda p, t: float(-np.mean(t * np.log(p) + (1 - t) * np.log(1 - p))),
      "log_of_zero"),  # not "log p twice": a right formula's NaN matched that mistake's NaN
-    ("07-gradient-checking-and-debugging", "rel_error", lambda a, b: float(np.max(np.abs(a - b) / np.maximum(np.abs(a + b), 1e-8))),
+    ("07-gradient-checking-and-debugging", "rel_error",
+     lambda a, b: float(np.max(np.abs(a - b) / np.maximum(np.abs(a + b), 1e-8))),
      "rel_error_abs_of_sum"),
-    ("07-gradient-checking-and-debugging", "dense_backward", lambda x, W, dout: (dout @ W.T, x.T @ dout, np.full(dout.shape[1], dout.sum())),
+    ("07-gradient-checking-and-debugging", "dense_backward",
+     lambda x, W, dout: (dout @ W.T, x.T @ dout, np.full(dout.shape[1], dout.sum())),
      "summed_over_everything"),
     ("07-gradient-checking-and-debugging", "sigmoid_backward", lambda out, dout: dout, "missing_local_derivative"),
     ("07-gradient-checking-and-debugging", "sigmoid_backward", lambda out, dout: out * (1 - out), "forgot_upstream"),
-    ("07-gradient-checking-and-debugging", "l2_grads", lambda x, dout, W, b, reg: (x.T @ dout + 2 * reg * W, dout.sum(axis=0)),
+    ("07-gradient-checking-and-debugging", "l2_grads",
+     lambda x, dout, W, b, reg: (x.T @ dout + 2 * reg * W, dout.sum(axis=0)),
      "l2_grad_doubled"),
     ("08-training-on-real-data", "accuracy", lambda s, y: float(np.sum(np.argmax(s, axis=1) == y) // len(y)),
      "accuracy_zero_unless_all_right"),
-    ("08-training-on-real-data", "accuracy", lambda s, y: float(np.all(np.argmax(s, axis=1) == y)), "accuracy_zero_unless_all_right"),
-    ("08-training-on-real-data", "accuracy", lambda s, y: np.sum(np.argmax(s, axis=1) == y) / s.shape[1], "accuracy_divided_by_classes"),
-    ("08-training-on-real-data", "accuracy", lambda s, y: float(np.mean(np.max(s, axis=1) == y)), "accuracy_compares_scores"),
-    ("08-training-on-real-data", "accuracy", lambda s, y: float(np.mean(np.argmax(s, axis=1) != y)), "accuracy_error_rate"),
+    ("08-training-on-real-data", "accuracy", lambda s, y: float(np.all(np.argmax(s, axis=1) == y)),
+     "accuracy_zero_unless_all_right"),
+    ("08-training-on-real-data", "accuracy", lambda s, y: np.sum(np.argmax(s, axis=1) == y) / s.shape[1],
+     "accuracy_divided_by_classes"),
+    ("08-training-on-real-data", "accuracy", lambda s, y: float(np.mean(np.max(s, axis=1) == y)),
+     "accuracy_compares_scores"),
+    ("08-training-on-real-data", "accuracy", lambda s, y: float(np.mean(np.argmax(s, axis=1) != y)),
+     "accuracy_error_rate"),
     ("08-training-on-real-data", "confusion_matrix", lambda t, p, c: _float_confusion(t, p, c), "counts_not_integers"),
     ("02-activation-functions", "relu", lambda x: np.max(x, 0), "relu_max_not_maximum"),
     ("02-activation-functions", "leaky_relu", lambda x, alpha=0.01: np.maximum(x, 0), "leaky_as_relu"),
-    ("02-activation-functions", "softmax", lambda x, axis=-1: _exp_shifted(x) / _exp_shifted(x).sum(), "softmax_normalised_globally"),
+    ("02-activation-functions", "softmax", lambda x, axis=-1: _exp_shifted(x) / _exp_shifted(x).sum(),
+     "softmax_normalised_globally"),
     ("02-activation-functions", "softmax", lambda x, axis=-1: np.exp(x - np.max(x, axis=axis)), "broadcast_shapes"),
-    ("04-gradient-descent", "gradient_descent", lambda f, w0, lr, steps: _descend(f, w0, lr, steps - 1), "one_step_short"),
-    ("04-gradient-descent", "gradient_descent", lambda f, w0, lr, steps: _descend(f, w0, lr, steps + 1), "one_step_too_many"),
+    ("04-gradient-descent", "gradient_descent", lambda f, w0, lr, steps: _descend(f, w0, lr, steps - 1),
+     "one_step_short"),
+    ("04-gradient-descent", "gradient_descent", lambda f, w0, lr, steps: _descend(f, w0, lr, steps + 1),
+     "one_step_too_many"),
     ("05-logistic-regression", "predict_proba", lambda X, w, b: 0.5 * (1 + np.tanh(X @ w / 2)), "bias_missing"),
-    ("05-logistic-regression", "predict_proba", lambda X, w, b: 0.5 * (1 + np.tanh(X @ w / 2)) + b, "bias_after_sigmoid"),
-    ("05-logistic-regression", "logistic_grad", lambda X, y, w, b: _logistic_grad(X, y, w, b, X.shape[1]), "divided_by_features"),
+    ("05-logistic-regression", "predict_proba", lambda X, w, b: 0.5 * (1 + np.tanh(X @ w / 2)) + b,
+     "bias_after_sigmoid"),
+    ("05-logistic-regression", "logistic_grad", lambda X, y, w, b: _logistic_grad(X, y, w, b, X.shape[1]),
+     "divided_by_features"),
 ]
 
 
@@ -581,7 +615,8 @@ def test_a_size_read_from_the_notebook_is_named_first():
     grading.start("05-logistic-regression")
     assert passes("logistic_grad", logistic_grad)
     text = failure("train_logistic", train_logistic)
-    assert text.splitlines()[1].strip().startswith("1. train_logistic seems to read the notebook variable `FEATURES`"), text
+    assert text.splitlines()[1].strip().startswith(
+        "1. train_logistic seems to read the notebook variable `FEATURES`"), text
 
 
 def test_an_error_broadcast_to_n_by_n_is_named_where_it_happens():
@@ -599,3 +634,35 @@ def test_a_finite_difference_where_the_exact_derivative_is_asked_is_seen_as_near
 
     grading.start("02-activation-functions")
     assert "close to the right ones (within 1 %)" in failure("tanh_grad", tanh_grad)
+
+
+def _public_bplib_names() -> dict[str, str]:
+    """Every public function and class that bplib defines (outside bplib.grading), by name."""
+    import importlib
+    import pkgutil
+
+    import bplib
+
+    names = {}
+    for info in pkgutil.walk_packages(bplib.__path__, "bplib."):
+        if info.name.startswith("bplib.grading"):
+            continue
+        module = importlib.import_module(info.name)
+        for name, obj in vars(module).items():
+            if not name.startswith("_") and callable(obj) and getattr(obj, "__module__", "") == info.name:
+                names[name] = info.name
+    return names
+
+
+def test_each_reference_has_one_home():
+    """The rule of bplib/grading/exercises/__init__.py: a reference is bplib's own code, or defined in
+    its notebook's exercise module when bplib has no such piece; never both."""
+    public = _public_bplib_names()
+    for name, exercise in grading.EXERCISES.items():
+        reference = exercise.reference
+        home = getattr(reference, "__module__", "")
+        if home.startswith("bplib.grading.exercises."):
+            defined_as = getattr(reference, "__name__", name)
+            assert defined_as not in public, f"{name}: its reference is defined in {home} and in {public[defined_as]}"
+        else:
+            assert home in public.values() and not home.startswith("bplib.grading"), f"{name}: reference from {home}"

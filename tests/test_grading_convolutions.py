@@ -12,7 +12,6 @@ import numpy as np
 
 from tests.grading_tables import table_tests, with_args
 
-
 # ---------------------------------------------------------------- right answers
 
 
@@ -183,4 +182,5 @@ MISTAKES = [
     ("max_pool2d_backward", with_args(max_pool2d_backward, assign=True), "pool_overlap_overwritten"),
 ]
 
-session, test_right_answers_pass, test_each_mistake_gets_its_hint_in_both_parts = table_tests("12-convolutions", RIGHT, MISTAKES)
+session, test_right_answers_pass, test_each_mistake_gets_its_hint_in_both_parts = table_tests(
+    "12-convolutions", RIGHT, MISTAKES)

@@ -207,7 +207,8 @@ def shift_images(images, dy, dx):
     out = np.zeros_like(images)
     if abs(dy) >= h or abs(dx) >= w:
         return out  # shifted out of the picture
-    out[:, max(dy, 0):h + min(dy, 0), max(dx, 0):w + min(dx, 0)] = images[:, max(-dy, 0):h - max(dy, 0), max(-dx, 0):w - max(dx, 0)]
+    out[:, max(dy, 0):h + min(dy, 0), max(dx, 0):w + min(dx, 0)] = (
+        images[:, max(-dy, 0):h - max(dy, 0), max(-dx, 0):w - max(dx, 0)])
     return out
 
 
@@ -217,7 +218,8 @@ def shift_images_by_padding(images, dy, dx):
     n, h, w = images.shape
     k = max(abs(dy), abs(dx), 1)
     padded = np.pad(images, ((0, 0), (k, k), (k, k)))
-    return padded[:, k - dy:k - dy + h, k - dx:k - dx + w].copy() if max(abs(dy), abs(dx)) < max(h, w) else np.zeros_like(images)
+    return (padded[:, k - dy:k - dy + h, k - dx:k - dx + w].copy() if max(abs(dy), abs(dx)) < max(h, w)
+            else np.zeros_like(images))
 
 
 RIGHT = [
@@ -291,7 +293,8 @@ def _bn_backward_assign(self, dout):
 
 
 def _residual(forward=None, backward=None, parameters=None, train=None):
-    methods = {k: v for k, v in dict(forward=forward, backward=backward, parameters=parameters, train=train).items() if v}
+    methods = {k: v for k, v in dict(forward=forward, backward=backward, parameters=parameters, train=train).items()
+               if v}
     return _variant(Residual, **methods)
 
 
@@ -399,7 +402,8 @@ MISTAKES = [
     ("he_normal", lambda fi, fo, rng: rng.standard_normal((fi, fo)) * (2 / fi), "init_variance_as_std"),
     ("he_normal", lambda fi, fo, rng: rng.random((fi, fo)) * np.sqrt(2 / fi), "init_not_centred"),
     ("he_normal", lambda fi, fo, rng: rng.uniform(-1, 1, (fi, fo)) * np.sqrt(6 / fi), "init_uniform_not_normal"),
-    ("he_normal", lambda fi, fo, rng: np.random.default_rng(0).standard_normal((fi, fo)) * np.sqrt(2 / fi), "init_ignores_rng"),
+    ("he_normal", lambda fi, fo, rng: np.random.default_rng(0).standard_normal((fi, fo)) * np.sqrt(2 / fi),
+     "init_ignores_rng"),
     ("he_normal", lambda fi, fo, rng: rng.standard_normal((fi, fo)) * 0.3, "init_wrong_scale"),
     # clip_grad_norm
     ("clip_grad_norm", _clip("entries"), "clip_each_entry"),
@@ -410,36 +414,48 @@ MISTAKES = [
     # BatchNorm1d
     ("BatchNorm1d", _variant(BatchNorm1d, forward=_bn_unbiased_forward), "bn_unbiased_variance"),
     ("BatchNorm1d", _variant(BatchNorm1d, forward=_bn_running(
-        lambda s, m, v, n: (s.momentum * s.running_mean + (1 - s.momentum) * m, s.momentum * s.running_var + (1 - s.momentum) * v * n / (n - 1)))),
+        lambda s, m, v, n: (s.momentum * s.running_mean + (1 - s.momentum) * m,
+                            s.momentum * s.running_var + (1 - s.momentum) * v * n / (n - 1)))),
      "bn_momentum_reversed"),
     ("BatchNorm1d", _variant(BatchNorm1d, forward=_bn_running(
-        lambda s, m, v, n: ((1 - s.momentum) * s.running_mean + s.momentum * m, (1 - s.momentum) * s.running_var + s.momentum * v))),
+        lambda s, m, v, n: ((1 - s.momentum) * s.running_mean + s.momentum * m,
+                            (1 - s.momentum) * s.running_var + s.momentum * v))),
      "bn_running_var_biased"),
-    ("BatchNorm1d", _variant(BatchNorm1d, forward=_bn_running(lambda s, m, v, n: (s.running_mean, s.running_var))), "bn_running_not_updated"),
+    ("BatchNorm1d", _variant(BatchNorm1d, forward=_bn_running(lambda s, m, v, n: (s.running_mean, s.running_var))),
+     "bn_running_not_updated"),
     ("BatchNorm1d", _variant(BatchNorm1d, forward=_bn_eval_batch_stats), "bn_batch_stats_in_eval"),
     ("BatchNorm1d", _variant(BatchNorm1d, backward=_bn_backward_short), "bn_backward_missing_terms"),
     ("BatchNorm1d", _variant(BatchNorm1d, backward=_bn_backward_assign), "assign_instead_of_add"),
     # Residual
     ("Residual", _residual(forward=lambda self, x: self.layer.forward(x)), "residual_forward_missing_skip"),
-    ("Residual", _residual(backward=lambda self, dout: self.layer.backward(dout)), "residual_backward_missing_identity"),
+    ("Residual", _residual(backward=lambda self, dout: self.layer.backward(dout)),
+     "residual_backward_missing_identity"),
     ("Residual", _residual(backward=lambda self, dout: dout), "residual_backward_skip_only"),
     ("Residual", _residual(parameters=lambda self: []), "residual_parameters_hidden"),
     ("Residual", _residual(train=lambda self, mode=True: Layer.train(self, mode)), "residual_mode_not_passed"),
     # penalties
     ("l2_penalty", _penalty(lambda w: np.sum(w**2), lambda w, reg: reg * w), "l2_value_missing_half"),
-    ("l2_penalty", lambda ps, reg: [p.grad.__iadd__(2 * reg * p.value) for p in ps] and 0.5 * reg * sum(np.sum(p.value**2) for p in ps), "l2_grad_doubled"),
-    ("l2_penalty", lambda ps, reg: [p.grad.__iadd__(0.5 * reg * p.value) for p in ps] and 0.5 * reg * sum(np.sum(p.value**2) for p in ps), "l2_grad_halved"),
-    ("l2_penalty", lambda ps, reg: [setattr(p, "grad", reg * p.value) for p in ps] and 0.5 * reg * sum(np.sum(p.value**2) for p in ps), "penalty_grad_overwritten"),
+    ("l2_penalty", lambda ps, reg: ([p.grad.__iadd__(2 * reg * p.value) for p in ps]
+                                    and 0.5 * reg * sum(np.sum(p.value**2) for p in ps)), "l2_grad_doubled"),
+    ("l2_penalty", lambda ps, reg: ([p.grad.__iadd__(0.5 * reg * p.value) for p in ps]
+                                    and 0.5 * reg * sum(np.sum(p.value**2) for p in ps)), "l2_grad_halved"),
+    ("l2_penalty", lambda ps, reg: ([setattr(p, "grad", reg * p.value) for p in ps]
+                                    and 0.5 * reg * sum(np.sum(p.value**2) for p in ps)), "penalty_grad_overwritten"),
     ("l1_penalty", _penalty(lambda w: np.sum(np.abs(w)), lambda w, reg: reg * w), "l1_gradient_of_l2"),
     ("l1_penalty", _penalty(lambda w: np.sum(w), lambda w, reg: reg * np.sign(w)), "l1_value_without_abs"),
     ("l1_penalty", _penalty(lambda w: np.sum(np.abs(w)), lambda w, reg: reg * w / np.abs(w)), "l1_sign_of_zero"),
     # Dropout
-    ("Dropout", _variant(Dropout, forward=_dropout_forward(lambda s, x: (s.rng.random(x.shape) >= s.p) * 1.0)), "dropout_not_scaled"),
-    ("Dropout", _variant(Dropout, forward=_dropout_forward(lambda s, x: (s.rng.random(x.shape) >= s.p) * s.p)), "dropout_scaled_by_p"),
-    ("Dropout", _variant(Dropout, forward=_dropout_forward(lambda s, x: (s.rng.random(x.shape) < s.p) / (1 - s.p))), "dropout_keeps_p"),
+    ("Dropout", _variant(Dropout, forward=_dropout_forward(lambda s, x: (s.rng.random(x.shape) >= s.p) * 1.0)),
+     "dropout_not_scaled"),
+    ("Dropout", _variant(Dropout, forward=_dropout_forward(lambda s, x: (s.rng.random(x.shape) >= s.p) * s.p)),
+     "dropout_scaled_by_p"),
+    ("Dropout", _variant(Dropout, forward=_dropout_forward(lambda s, x: (s.rng.random(x.shape) < s.p) / (1 - s.p))),
+     "dropout_keeps_p"),
     ("Dropout", _variant(Dropout, forward=_dropout_forward(lambda s, x: (s.rng.random(x.shape) >= s.p) / (1 - s.p),
-                                                           eval_out=lambda s, x: x * (1 - s.p))), "dropout_eval_rescaled"),
-    ("Dropout", _variant(Dropout, forward=lambda self, x: (setattr(self, "mask", (self.rng.random(x.shape) >= self.p) / (1 - self.p))
+                                                           eval_out=lambda s, x: x * (1 - s.p))),
+     "dropout_eval_rescaled"),
+    ("Dropout", _variant(Dropout, forward=lambda self, x: (setattr(self, "mask",
+                                                                   (self.rng.random(x.shape) >= self.p) / (1 - self.p))
                                                            or x * self.mask)), "dropout_in_eval"),
     ("Dropout", _DropoutNewMaskInBackward, "dropout_new_mask_in_backward"),
     ("Dropout", _variant(Dropout, backward=lambda self, dout: dout * (self.mask != 0)), "dropout_backward_not_scaled"),

@@ -51,7 +51,8 @@ def generator_backward(generator, discriminator, z, upstream=generator_loss, thr
     return loss
 
 
-def gan_train_step(generator, discriminator, g_optimizer, d_optimizer, x_real, z, order="d-then-g", zero_d=True, zero_g=True):
+def gan_train_step(generator, discriminator, g_optimizer, d_optimizer, x_real, z, order="d-then-g", zero_d=True,
+                   zero_g=True):
     def d_step():
         fake = generator.forward(z)
         if zero_d:
@@ -123,8 +124,10 @@ MISTAKES = [
     ("discriminator_loss", discriminator_loss_naive, "gan_loss_overflow"),
     ("generator_loss", with_args(generator_loss, kind="saturating"), "gan_g_saturating_loss"),
     ("generator_loss", with_args(generator_loss, kind="fake label"), "gan_g_fake_label"),
-    ("generator_backward", with_args(generator_backward, upstream=with_args(generator_loss, kind="saturating")), "gan_g_saturating_loss"),
-    ("generator_backward", with_args(generator_backward, upstream=with_args(generator_loss, kind="fake label")), "gan_g_discriminator_gradient"),
+    ("generator_backward", with_args(generator_backward, upstream=with_args(generator_loss, kind="saturating")),
+     "gan_g_saturating_loss"),
+    ("generator_backward", with_args(generator_backward, upstream=with_args(generator_loss, kind="fake label")),
+     "gan_g_discriminator_gradient"),
     ("generator_backward", with_args(generator_backward, through_d=False), "gan_g_not_through_d"),
     ("gan_train_step", with_args(gan_train_step, order="g-then-d"), "gan_g_step_first"),
     ("gan_train_step", with_args(gan_train_step, zero_d=False), "gan_d_grads_not_zeroed"),

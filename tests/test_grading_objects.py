@@ -307,24 +307,25 @@ def test_trained_model_goal():
     stored = {}
 
     def memorised(X):  # ignores its input: fails once the check shuffles the digits
-        from bplib.grading.exercises.digits import held_out_digits
-        stored.setdefault("y", held_out_digits()[1])
+        stored.setdefault("y", grading.EXERCISES["predict_digits"].held_out()[1])
         return stored["y"]
     for hidden in (False, True):  # the visible part shuffles the digits too
-        with pytest.raises(CheckFailed, match="depends on the other digits in X, or ignores X"):
+        with pytest.raises(CheckFailed, match="depends on the other samples in X, or ignores X"):
             grading.check("predict_digits", memorised, hidden=hidden)
 
 
 def test_model_standardising_with_its_own_statistics_is_caught():
     from bplib.data import load_digits, standardize, train_test_split
-    from bplib.layers import Dense as D, ReLU
+    from bplib.layers import Dense as D
+    from bplib.layers import ReLU
     from bplib.losses import SoftmaxCrossEntropy
-    from bplib.network import Sequential as S, fit
+    from bplib.network import Sequential as S
+    from bplib.network import fit
     from bplib.optim import SGD
 
     grading.start("08-training-on-real-data")
     X, y = load_digits()
-    X_train, _, y_train, _ = train_test_split(X, y, test_size=0.25, seed=0)
+    X_train, _, y_train, _ = train_test_split(X, y, test_size=0.25, rng=0)
     X_train_s, mean, std = standardize(X_train)
     model = S(D(64, 64, rng=0), ReLU(), D(64, 10, rng=1))
     fit(model, SoftmaxCrossEntropy(), SGD(model.parameters(), lr=0.05, momentum=0.9), X_train_s, y_train,
@@ -479,7 +480,8 @@ OBJECT_DIAGNOSES = [
 
 
 
-@pytest.mark.parametrize("notebook, name, student, key", OBJECT_DIAGNOSES, ids=[f"{n}-{k}" for _, n, _, k in OBJECT_DIAGNOSES])
+@pytest.mark.parametrize("notebook, name, student, key", OBJECT_DIAGNOSES,
+                         ids=[f"{n}-{k}" for _, n, _, k in OBJECT_DIAGNOSES])
 def test_each_object_mistake_gets_its_hint_in_both_parts(notebook, name, student, key):
     assert _keys(notebook, name, student)[:1] == [key]
     assert _keys(notebook, name, student, hidden=True), f"{name}: {key!r} passes the hidden part"
@@ -507,9 +509,29 @@ class AdamCorrectionsSwapped(Adam):
             p.value -= self.lr * (m / (1 - b2**self.t)) / (np.sqrt(v / (1 - b1**self.t)) + self.eps)
 
 
-@pytest.mark.parametrize("student, key", [(SGDDampened, "sgd_dampened_momentum"), (AdamCorrectionsSwapped, "adam_corrections_swapped")],
+@pytest.mark.parametrize("student, key", [(SGDDampened, "sgd_dampened_momentum"),
+                                          (AdamCorrectionsSwapped, "adam_corrections_swapped")],
                          ids=["sgd_dampened_momentum", "adam_corrections_swapped"])
 def test_optimizer_slips_found_by_the_audit_are_named(student, key):
     name = student.__mro__[1].__name__
     assert _keys("09-optimizers", name, student)[:1] == [key]
     assert _keys("09-optimizers", name, student, hidden=True)
+
+
+@pytest.mark.parametrize("name", ["SGD", "AdaGrad", "RMSProp", "Adam"])
+def test_every_wrong_optimizer_runs_and_differs_from_the_reference(name):
+    """A wrong optimizer that raised (a missing hyperparameter) would be skipped silently, and its
+    mistake never named: each must run on every configuration, and differ from the reference on one
+    at least (eps inside the root, for one, only shows with a large eps)."""
+    from bplib.grading.stateful import _defaults
+
+    exercise = grading.EXERCISES[name]
+    start = [np.linspace(-1, 1, 12).reshape(4, 3), np.linspace(0.5, -0.5, 3)]
+    configs = exercise.configs(False) + exercise.configs(True)
+    for key, wrong in exercise.variants.items():
+        differs = False
+        for kwargs in configs:
+            expected = exercise._trajectory(exercise.reference, start, kwargs)
+            got = exercise._trajectory(wrong, start, {**_defaults(exercise.reference), **kwargs})
+            differs |= any(not np.allclose(g, e, rtol=1e-6, atol=1e-9) for g, e in zip(got, expected))
+        assert differs, f"{name}: the variant {key} gives the reference's numbers on every configuration"

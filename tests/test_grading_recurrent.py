@@ -52,8 +52,8 @@ def lstm_step_forward(x, h_prev, c_prev, Wx, Wh, b, order="ifgo", g_act=np.tanh,
     return (o * np.tanh(c) if h_tanh else o * c), c
 
 
-def lstm_step_backward(dh, dc, x, h_prev, c_prev, Wx, Wh, b, order="ifgo", incoming=True, times_f=True, slope_of="tanh_c",
-                       h_path=True):
+def lstm_step_backward(dh, dc, x, h_prev, c_prev, Wx, Wh, b, order="ifgo", incoming=True, times_f=True,
+                       slope_of="tanh_c", h_path=True):
     a = x @ Wx + h_prev @ Wh + b
     blocks = dict(zip(order, np.split(a, 4, axis=1)))
     i, f, o, g = sigmoid(blocks["i"]), sigmoid(blocks["f"]), sigmoid(blocks["o"]), np.tanh(blocks["g"])
@@ -61,7 +61,8 @@ def lstm_step_backward(dh, dc, x, h_prev, c_prev, Wx, Wh, b, order="ifgo", incom
     tc = np.tanh(c)
     slope = 1 - tc**2 if slope_of == "tanh_c" else 1 - c**2
     dc_t = (dc if incoming else 0) + (dh * o * slope if h_path else 0)
-    grads = {"i": dc_t * g * i * (1 - i), "f": dc_t * c_prev * f * (1 - f), "g": dc_t * i * (1 - g**2), "o": dh * tc * o * (1 - o)}
+    grads = {"i": dc_t * g * i * (1 - i), "f": dc_t * c_prev * f * (1 - f), "g": dc_t * i * (1 - g**2),
+             "o": dh * tc * o * (1 - o)}
     da = np.concatenate([grads[k] for k in order], axis=1)
     return da @ Wx.T, da @ Wh.T, dc_t * f if times_f else dc_t, x.T @ da, h_prev.T @ da, da.sum(0)
 
@@ -70,7 +71,10 @@ def lstm_step_backward_through_forward(dh, dc, x, h_prev, c_prev, Wx, Wh, b):
     """Another right formulation: gates named one by one, the cell's gradient in two lines."""
     H = h_prev.shape[1]
     a = x @ Wx + h_prev @ Wh + b
-    i = sigmoid(a[:, :H]); f = sigmoid(a[:, H:2 * H]); g = np.tanh(a[:, 2 * H:3 * H]); o = sigmoid(a[:, 3 * H:])
+    i = sigmoid(a[:, :H])
+    f = sigmoid(a[:, H:2 * H])
+    g = np.tanh(a[:, 2 * H:3 * H])
+    o = sigmoid(a[:, 3 * H:])
     c = f * c_prev + i * g
     do = dh * np.tanh(c)
     dc = dc + dh * o * (1 - np.tanh(c) ** 2)
@@ -117,4 +121,5 @@ MISTAKES = [
     ("lstm_step_backward", with_args(lstm_step_backward, h_path=False), "lstm_dc_missing_h_path"),
 ]
 
-session, test_right_answers_pass, test_each_mistake_gets_its_hint_in_both_parts = table_tests("13-recurrent-networks", RIGHT, MISTAKES)
+session, test_right_answers_pass, test_each_mistake_gets_its_hint_in_both_parts = table_tests(
+    "13-recurrent-networks", RIGHT, MISTAKES)

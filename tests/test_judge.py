@@ -132,7 +132,8 @@ def test_deleted_setup_and_check_cells_come_back_and_answers_stay(notebooks):
     plan = judge.rebuild(nb, solution)
     ids = [submissions.grade_id(c) for c in plan.cells]
     assert "setup" in ids and "check-sigmoid" in ids
-    assert plan.cells[ids.index("setup")].source == next(c.source for c in solution.cells if submissions.grade_id(c) == "setup")
+    assert plan.cells[ids.index("setup")].source == next(c.source for c in solution.cells
+                                                         if submissions.grade_id(c) == "setup")
     answer = plan.cells[ids.index("sigmoid")].source
     assert "np.exp(-np.abs(x))" in answer, "the student's answer is kept"
 
@@ -187,8 +188,8 @@ def test_unreadable_submission_rebuilds_as_the_release():
 
 
 def test_check_cells_hold_only_checks():
-    assert judge.parse_checks('grading.check("sigmoid")\n### BEGIN HIDDEN TESTS\ngrading.check("sigmoid", hidden=True)') == [
-        ("sigmoid", False), ("sigmoid", True)]
+    assert judge.parse_checks('grading.check("sigmoid")\n### BEGIN HIDDEN TESTS\n'
+                              'grading.check("sigmoid", hidden=True)') == [("sigmoid", False), ("sigmoid", True)]
     for bad in ('grading.check("a")\nimport os', "assert f(1) == 2", 'grading.check(name)'):
         with pytest.raises(ValueError, match="only grading.check"):
             judge.parse_checks(bad)
@@ -214,7 +215,9 @@ def test_secret_is_created_private_and_kept(tmp_path):
 
 
 def test_hidden_inputs_depend_on_the_secret_and_the_student():
-    draw = lambda secret, student: judge.hidden_rng(secret, ASSIGNMENT, student, "sigmoid").standard_normal(4)
+    def draw(secret, student):
+        return judge.hidden_rng(secret, ASSIGNMENT, student, "sigmoid").standard_normal(4)
+
     assert not np.array_equal(draw(b"a", "ada"), draw(b"b", "ada"))
     assert not np.array_equal(draw(b"a", "ada"), draw(b"a", "ben"))
     assert np.array_equal(draw(b"a", "ada"), draw(b"a", "ada"))
@@ -223,7 +226,8 @@ def test_hidden_inputs_depend_on_the_secret_and_the_student():
 def test_visible_inputs_are_the_notebooks():
     from bplib import grading
 
-    assert np.array_equal(judge.visible_rng("softmax").standard_normal(3), grading._rng("softmax", False).standard_normal(3))
+    assert np.array_equal(judge.visible_rng("softmax").standard_normal(3),
+                          grading._rng("softmax", False).standard_normal(3))
 
 
 def test_hidden_messages_show_no_student_data():

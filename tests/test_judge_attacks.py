@@ -43,7 +43,8 @@ MARKER = "bplib-attack-marker-7f3a"
 CANARY = "canary-only-in-the-instructors-solutions-91c2"  # written into the scratch course's solutions/
 BATCH_CAP = 600  # seconds for grading the whole class
 
-pytestmark = pytest.mark.skipif(sandbox.sandbox_problem() is not None, reason=f"no sandbox here: {sandbox.sandbox_problem()}")
+pytestmark = pytest.mark.skipif(sandbox.sandbox_problem() is not None,
+                                reason=f"no sandbox here: {sandbox.sandbox_problem()}")
 
 
 _SIGNATURES = {"leaky_relu": "x, alpha=0.01", "leaky_relu_grad": "x, alpha=0.01", "softmax": "x, axis=-1"}
@@ -85,40 +86,54 @@ def attacks(course: Path, port: int) -> dict[str, tuple[str, str, str]]:
         "import-reference": "from bplib.activations import sigmoid",
         "wrapper": "import bplib.activations as A\n\ndef sigmoid(x):\n    return A.sigmoid(x)",
         "thread-reference": ("import threading\nimport bplib.activations as A\n\ndef sigmoid(x):\n    out = []\n"
-                             "    t = threading.Thread(target=lambda: out.append(A.sigmoid(x)))\n    t.start()\n    t.join()\n"
+                             "    t = threading.Thread(target=lambda: out.append(A.sigmoid(x)))\n"
+                             "    t.start()\n    t.join()\n"
                              "    return out[0] if out else x"),
         "exec-getsource": "import inspect\nimport bplib.activations as A\nexec(inspect.getsource(A.sigmoid))",
-        "exec-file": ("import bplib.activations as A\nsource = open(A.__file__).read().replace('from .', 'from bplib.')\n"
+        "exec-file": ("import bplib.activations as A\n"
+                      "source = open(A.__file__).read().replace('from .', 'from bplib.')\n"
                       "exec(source, globals())"),
         "code-filename": ("import types\nimport bplib.activations as A\n"
                           "code = A.sigmoid.__code__.replace(co_filename='<ipython-input-3-0>')\n"
                           "sigmoid = types.FunctionType(code, vars(A))"),
         # ---- results that pretend
-        "always-equal": ("class AlwaysEqual:\n    def __eq__(self, other):\n        return True\n    def __ne__(self, other):\n"
-                         "        return False\n\ndef sigmoid(x):\n    return AlwaysEqual()"),
+        "always-equal": ("class AlwaysEqual:\n    def __eq__(self, other):\n        return True\n"
+                         "    def __ne__(self, other):\n        return False\n\n"
+                         "def sigmoid(x):\n    return AlwaysEqual()"),
         "execute-result": "def sigmoid(x):\n    from IPython.display import display\n    display(2.0)\n"
                           "    get_ipython().displayhook(2.0)\n    return x\n\n2.0",
         # ---- hidden inputs out through the feedback
-        "leak-hidden": ("import numpy as np\nSEEN = []\n\ndef sigmoid(x):\n    x = np.asarray(x)\n    SEEN.append(x.copy())\n"
-                        "    if x.shape == (7, 4) or x.ndim == 3:\n        values = ','.join(f'{v:.6f}' for v in x.ravel())\n"
+        "leak-hidden": ("import numpy as np\nSEEN = []\n\ndef sigmoid(x):\n    x = np.asarray(x)\n"
+                        "    SEEN.append(x.copy())\n"
+                        "    if x.shape == (7, 4) or x.ndim == 3:\n"
+                        "        values = ','.join(f'{v:.6f}' for v in x.ravel())\n"
                         "        print('LEAK' + values)\n        raise ValueError('LEAK' + values)\n"
                         "    e = np.exp(-np.abs(x))\n    return np.where(x >= 0, 1 / (1 + e), e / (1 + e))"),
     }
     riders = {  # attack -> (the sigmoid attack whose student carries it, answer, source)
         # ---- changing the checks
-        "report-passed": ("frame-expected", "relu", _wrong("relu", "grading.Report.passed = property(lambda self: True)")),
-        "compare-code": ("ctypes-ref", "relu", _wrong("relu", "grading.compare.close.__code__ = (lambda *a, **k: True).__code__")),
-        "empty-cases": ("lookup-table", "relu", _wrong("relu", "for e in grading.EXERCISES.values():\n    e.cases = lambda rng, hidden: []")),
-        "exercise-reference": ("lookup-table", "softmax", _wrong("softmax", "grading.EXERCISES['softmax'].reference = softmax")),
-        "reference-code": ("import-reference", "relu", _wrong("relu", "import bplib.activations as A\nA.relu.__code__ = (lambda x: x * 0.5).__code__")),
+        "report-passed": ("frame-expected", "relu",
+                          _wrong("relu", "grading.Report.passed = property(lambda self: True)")),
+        "compare-code": ("ctypes-ref", "relu",
+                         _wrong("relu", "grading.compare.close.__code__ = (lambda *a, **k: True).__code__")),
+        "empty-cases": ("lookup-table", "relu",
+                        _wrong("relu", "for e in grading.EXERCISES.values():\n    e.cases = lambda rng, hidden: []")),
+        "exercise-reference": ("lookup-table", "softmax",
+                               _wrong("softmax", "grading.EXERCISES['softmax'].reference = softmax")),
+        "reference-code": ("import-reference", "relu",
+                           _wrong("relu", "import bplib.activations as A\n"
+                                          "A.relu.__code__ = (lambda x: x * 0.5).__code__")),
         "ipython-hooks": ("thread-reference", "relu", _wrong("relu", """
             ip = get_ipython()
             for name in list(ip.events.callbacks):
                 ip.events.callbacks[name].clear()
             ip.events.register('pre_run_cell', lambda *a: None)
             import types
-            grading = types.SimpleNamespace(check=lambda *a, **k: None, start=lambda *a: None, summary=lambda: None)""")),
-        "patch-numpy": ("always-equal", "softmax", _wrong("softmax", "np.allclose = lambda *a, **k: True\nnp.testing.assert_allclose = lambda *a, **k: None")),
+            grading = types.SimpleNamespace(check=lambda *a, **k: None, start=lambda *a: None,
+                                            summary=lambda: None)""")),
+        "patch-numpy": ("always-equal", "softmax",
+                        _wrong("softmax", "np.allclose = lambda *a, **k: True\n"
+                                          "np.testing.assert_allclose = lambda *a, **k: None")),
         # ---- damage to others and to the course
         "gradebook": ("exec-getsource", "relu", _wrong("relu", f"""
             import sqlite3
@@ -142,7 +157,8 @@ def attacks(course: Path, port: int) -> dict[str, tuple[str, str, str]]:
                     pass""")),
         "read-secrets": ("code-filename", "relu", _wrong("relu", f"""
             import glob
-            for path in [{here + '/.grading_secret'!r}] + glob.glob({here + '/solutions/*/*.ipynb'!r}) + glob.glob({here + '/submitted/*/*/*.ipynb'!r}):
+            for path in ([{here + '/.grading_secret'!r}] + glob.glob({here + '/solutions/*/*.ipynb'!r})
+                         + glob.glob({here + '/submitted/*/*/*.ipynb'!r})):
                 try:
                     print(open(path).read())
                 except Exception as error:
@@ -168,11 +184,15 @@ def attacks(course: Path, port: int) -> dict[str, tuple[str, str, str]]:
         "system-exit": ("exec-file", "softmax", "def softmax(x, axis=-1):\n    raise SystemExit(0)"),
         "exit-at-check": ("code-filename", "tanh_grad", "import os\n\ndef tanh_grad(x):\n    os._exit(0)"),
         "loop-at-check": ("leak-hidden", "tanh_grad", "def tanh_grad(x):\n    while True:\n        pass"),
-        "sleep-forever": ("execute-result", "tanh_grad", "import time\ntime.sleep(10**6)\n\ndef tanh_grad(x):\n    return x"),
-        "protocol-junk": ("wrapper", "tanh_grad", ("import os\n\ndef tanh_grad(x):\n    for fd in map(int, os.listdir('/proc/self/fd')):\n"
-                                                  "        try:\n            os.write(fd, b'{\"re\": 1, \"value\": 1}\\nnot json\\n')\n"
-                                                  "        except OSError:\n            pass\n    return x")),
-        "memory": ("always-equal", "tanh_grad", "import numpy as np\n\ndef tanh_grad(x):\n    big = np.ones((12 << 30) // 8)\n    return x * 0.5 + big[0]"),
+        "sleep-forever": ("execute-result", "tanh_grad",
+                          "import time\ntime.sleep(10**6)\n\ndef tanh_grad(x):\n    return x"),
+        "protocol-junk": ("wrapper", "tanh_grad",
+                          ("import os\n\ndef tanh_grad(x):\n    for fd in map(int, os.listdir('/proc/self/fd')):\n"
+                           "        try:\n            os.write(fd, b'{\"re\": 1, \"value\": 1}\\nnot json\\n')\n"
+                           "        except OSError:\n            pass\n    return x")),
+        "memory": ("always-equal", "tanh_grad",
+                   "import numpy as np\n\ndef tanh_grad(x):\n"
+                   "    big = np.ones((12 << 30) // 8)\n    return x * 0.5 + big[0]"),
         "exit-at-definition": ("always-equal", "leaky_relu", "import os\nos._exit(1)"),
     }
     table = {name: (name, "sigmoid", source) for name, source in sigmoid.items()}
@@ -196,7 +216,8 @@ def _structure_attacks(student, solution) -> dict[str, object]:
     for cell in fake_setup.cells:
         if submissions.grade_id(cell) == "setup":
             del cell.metadata["nbgrader"]
-            cell.source = "import numpy as np\nclass grading:\n    check = staticmethod(lambda *a, **k: None)\n    start = check"
+            cell.source = ("import numpy as np\nclass grading:\n    check = staticmethod(lambda *a, **k: None)\n"
+                           "    start = check")
     deleted = submissions.filled(student, solution)
     deleted.cells = [c for c in deleted.cells if not submissions.is_check(c) and submissions.grade_id(c) != "setup"]
     return {"metadata-points": raised, "fake-setup": fake_setup, "deleted-cells-correct": deleted,
@@ -209,7 +230,8 @@ STRUCTURE_ATTACKED = {"metadata-points": "sigmoid", "fake-setup": "sigmoid", "sh
 def _tree_digest(*paths: Path) -> dict[str, str]:
     digest = {}
     for top in paths:
-        files = [top] if top.is_file() else sorted(p for p in top.rglob("*") if p.is_file() and "__pycache__" not in p.parts)
+        files = [top] if top.is_file() else sorted(p for p in top.rglob("*")
+                                                   if p.is_file() and "__pycache__" not in p.parts)
         for path in files:
             digest[str(path)] = hashlib.sha256(path.read_bytes()).hexdigest()
     return digest
@@ -297,13 +319,15 @@ def graded(tmp_path_factory):
     (course / "submitted" / "invalid-json" / ASSIGNMENT).mkdir(parents=True)
     (course / "submitted" / "invalid-json" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb").write_text('{"cells": [ not json')
     watched = [course / "solutions", course / "nbgrader_config.py", course / "source", course / "course",
-               course / "autograded" / "early-perfect", course / "submitted", ROOT / "bplib", ROOT / "nbgrader_config.py"]
+               course / "autograded" / "early-perfect", course / "submitted", ROOT / "bplib",
+               ROOT / "nbgrader_config.py"]
     watched = [p for p in watched if p.exists()]
     before = _tree_digest(*watched)
 
     start = time.monotonic()
     # Four at once on two cores, the early student among them: load must cost no correct answer a point.
-    failed = autograde([ASSIGNMENT, "--jobs", "4", "--timeout", str(TIMEOUT), "--force", "--no-figures"], cwd=course, **quiet)
+    failed = autograde([ASSIGNMENT, "--jobs", "4", "--timeout", str(TIMEOUT), "--force", "--no-figures"],
+                       cwd=course, **quiet)
     batch_seconds = time.monotonic() - start
     after_attacks = _tree_digest(*watched)
     early_again = judge_scores(course, "early-perfect")
@@ -393,7 +417,8 @@ def test_nothing_reaches_the_network(graded):
 def test_the_batch_finishes_and_within_its_caps(graded):
     assert graded["failed"] != 0, "nbgrader reports the unreadable notebook"
     graded_ones = {p.parent.name for p in (graded["course"] / "autograded").glob(f"*/{ASSIGNMENT}")}
-    assert set(STUDENTS) | {"deleted-cells-correct", "early-perfect"} <= graded_ones, "the batch went on past every attack"
+    assert set(STUDENTS) | {"deleted-cells-correct", "early-perfect"} <= graded_ones, (
+        "the batch went on past every attack")
     assert "invalid-json" not in graded_ones
     assert graded["seconds"] < BATCH_CAP
 
@@ -408,14 +433,17 @@ def test_feedback_holds_no_hidden_code_input_expected_value_or_secret(graded):
     secret = (course / judge.SECRET_FILE).read_text().strip()
     released = nbformat.read(course / "solutions" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb", as_version=4)
     hidden_lines = [line.strip() for c in released.cells if "### BEGIN HIDDEN TESTS" in c.source
-                    for line in c.source.split("### BEGIN HIDDEN TESTS")[1].split("### END HIDDEN TESTS")[0].splitlines() if line.strip()]
+                    for line in c.source.split("### BEGIN HIDDEN TESTS")[1]
+                                        .split("### END HIDDEN TESTS")[0].splitlines()
+                    if line.strip()]
     for student in sorted(set(graded["names"]) - {"invalid-json"}) + ["late-perfect", "late-empty"]:
         text = _feedback_text(course, student)
         assert secret not in text, f"{student}'s feedback shows the course secret"
         assert not re.search(r"LEAK-?\d", text), f"{student}'s feedback shows what its code smuggled out"
         for line in hidden_lines + [CANARY]:
             assert line not in text, f"{student}'s feedback shows {line!r}"
-        cases = EXERCISES["sigmoid"].cases(judge.hidden_rng(bytes.fromhex(secret), ASSIGNMENT, student, "sigmoid"), True)
+        cases = EXERCISES["sigmoid"].cases(judge.hidden_rng(bytes.fromhex(secret), ASSIGNMENT, student, "sigmoid"),
+                                           True)
         for case in cases[:2]:
             x = np.asarray(case.args[0], dtype=np.float64)
             shown = [f"{v:.6f}" for v in np.concatenate([x.ravel(), EXERCISES["sigmoid"].reference(x).ravel()])

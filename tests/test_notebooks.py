@@ -3,6 +3,9 @@
 The template is what makes the notebooks gradable and alike for students: a title with
 goals, a locked setup cell, one answer cell and one check cell per exercise of
 bplib.grading, a summary, and the progress cell last.
+
+Each rule is a ``check_...`` function of the cells, which tests/test_nbbuild.py applies to the
+notebooks that tools/nbbuild.py builds and edits.
 """
 from __future__ import annotations
 
@@ -31,7 +34,10 @@ def test_every_notebook_of_the_grader_has_an_assignment():
 
 @pytest.mark.parametrize("assignment", ASSIGNMENTS)
 def test_title_goals_and_setup(assignment):
-    cells = load(assignment).cells
+    check_title_goals_and_setup(load(assignment).cells, assignment)
+
+
+def check_title_goals_and_setup(cells, assignment: str) -> None:
     number = assignment[:2]
     assert cells[0].cell_type == "markdown" and cells[0].source.startswith(f"# {number} · ")
     assert "By the end of this notebook you can" in cells[0].source
@@ -43,8 +49,10 @@ def test_title_goals_and_setup(assignment):
 
 @pytest.mark.parametrize("assignment", ASSIGNMENTS)
 def test_each_exercise_has_an_answer_then_its_check(assignment):
-    cells = load(assignment).cells
-    expected = [exercise.name for exercise in NOTEBOOKS[assignment]]
+    check_each_exercise_has_an_answer_then_its_check(load(assignment).cells, [e.name for e in NOTEBOOKS[assignment]])
+
+
+def check_each_exercise_has_an_answer_then_its_check(cells, expected: list[str]) -> None:
     answers = [grade_id(c) for c in cells if is_answer(c)]
     assert sorted(answers) == sorted(expected)
     for i, cell in enumerate(cells):
@@ -63,8 +71,12 @@ def test_each_exercise_has_an_answer_then_its_check(assignment):
 
 @pytest.mark.parametrize("assignment", ASSIGNMENTS)
 def test_answers_document_their_arguments(assignment):
+    check_answers_document_their_arguments(load(assignment).cells)
+
+
+def check_answers_document_their_arguments(cells) -> None:
     """Every function or class in an answer cell has a docstring (with the argument shapes)."""
-    for cell in load(assignment).cells:
+    for cell in cells:
         if not is_answer(cell):
             continue
         tree = ast.parse(cell.source)
@@ -76,7 +88,10 @@ def test_answers_document_their_arguments(assignment):
 
 @pytest.mark.parametrize("assignment", ASSIGNMENTS)
 def test_ends_with_summary_and_progress(assignment):
-    cells = load(assignment).cells
+    check_ends_with_summary_and_progress(load(assignment).cells)
+
+
+def check_ends_with_summary_and_progress(cells) -> None:
     assert grade_id(cells[-1]) == "summary" and "grading.summary()" in cells[-1].source
     assert cells[-2].cell_type == "markdown" and re.search(r"^#+ .*Summary", cells[-2].source, re.M | re.I)
 
@@ -136,4 +151,29 @@ def test_released_notebook_runs_for_a_student_who_has_not_started(released_runs,
     nb = released_runs[assignment]
     assert not isinstance(nb, Exception), f"{assignment}, student version: {str(nb)[-1500:]}"
     checks = [c for c in nb.cells if is_check(c)]
-    assert checks and all(any(o.output_type == "error" for o in c.outputs) for c in checks), "every check fails on a stub"
+    assert checks, "the notebook has check cells"
+    assert all(any(o.output_type == "error" for o in c.outputs) for c in checks), "every check fails on a stub"
+
+
+def _split_calls(cells) -> list[dict]:
+    """The keyword arguments of every ``train_test_split(...)`` call in the notebook's code."""
+    calls = []
+    for cell in cells:
+        if cell.cell_type != "code":
+            continue
+        for node in ast.walk(ast.parse(cell.source)):
+            called = getattr(node.func, "attr", getattr(node.func, "id", "")) if isinstance(node, ast.Call) else ""
+            if called == "train_test_split":
+                calls.append({k.arg: ast.literal_eval(k.value) for k in node.keywords})
+    return calls
+
+
+@pytest.mark.parametrize("assignment", [a for a in ASSIGNMENTS if any(hasattr(e, "split") for e in NOTEBOOKS[a])])
+def test_held_out_split_is_the_one_the_notebook_makes(assignment):
+    """An exercise graded on held-out data declares its split; the notebook must make that same call,
+    or the check would grade the model on samples it was trained on."""
+    calls = _split_calls(load(assignment).cells)
+    for exercise in NOTEBOOKS[assignment]:
+        if hasattr(exercise, "split"):
+            declared = exercise.split
+            assert declared in calls, f"{exercise.name}: the notebook splits by {calls}, the check by {declared}"

@@ -70,7 +70,8 @@ def _grade(root: Path, assignment: str) -> None:
     for name, nb in subs.items():
         path = root / "submitted" / name / assignment / f"{assignment}.ipynb"
         submissions.write(nb, path)
-    nbgrader("autograde", assignment, f"--JudgeSubmission.timeout={TIMEOUT}", "--JudgeSubmission.figures=False", *UNSAFE_IF_NO_SANDBOX, cwd=root, check=False)
+    nbgrader("autograde", assignment, f"--JudgeSubmission.timeout={TIMEOUT}", "--JudgeSubmission.figures=False",
+             *UNSAFE_IF_NO_SANDBOX, cwd=root, check=False)
     nbgrader("generate_feedback", assignment, cwd=root, check=False)
 
 
@@ -178,7 +179,8 @@ class GradedAssignment:
         if any(isinstance(e.reference, type) or not e.serve_reference for e in NOTEBOOKS[assignment]):
             pytest.skip("its demonstrations build the student's classes or run the student's training step: "
                         "for a stub they fail, and what follows them")
-        nb = nbformat.read(course[assignment] / "autograded" / "partial" / assignment / f"{assignment}.ipynb", as_version=4)
+        nb = nbformat.read(course[assignment] / "autograded" / "partial" / assignment / f"{assignment}.ipynb",
+                           as_version=4)
         for cell in nb.cells:
             if cell.cell_type != "code" or submissions.is_answer(cell) or submissions.is_check(cell):
                 continue
@@ -206,7 +208,8 @@ class GradedAssignment:
         assert committed.exists(), f"course/{assignment} is missing: run `python3 tasks.py release`"
         comparison = filecmp.dircmp(fresh, committed)
         stale = comparison.diff_files + comparison.left_only + comparison.right_only
-        assert not stale, f"course/{assignment} differs from what solutions/ generates ({stale}): run `python3 tasks.py release`"
+        assert not stale, (f"course/{assignment} differs from what solutions/ generates ({stale}): "
+                           "run `python3 tasks.py release`")
         for notebook in fresh.glob("*.ipynb"):
             assert notebook.read_bytes() == (committed / notebook.name).read_bytes(), "run `python3 tasks.py release`"
 
@@ -223,7 +226,8 @@ def test_sample_class_is_current(tmp_path):
 
 for _assignment in ASSIGNMENTS:  # TestGraded01, TestGraded02, ...: one class per assignment
     _name = f"TestGraded{_assignment.split('-')[0]}"
-    globals()[_name] = type(_name, (GradedAssignment,), {"graded": _assignment, "__doc__": f"The pipeline on {_assignment}."})
+    globals()[_name] = type(_name, (GradedAssignment,),
+                            {"graded": _assignment, "__doc__": f"The pipeline on {_assignment}."})
 
 
 def test_every_course_command_is_reachable_from_tasks_py():

@@ -403,7 +403,8 @@ def audit(course: Path, assignment: str, threshold: float = DEFAULT_THRESHOLD) -
     return result
 
 
-def _written_answers(submitted: Path, assignment: str, stubs: dict[str, Code], result: Audit) -> dict[str, dict[str, Code]]:
+def _written_answers(submitted: Path, assignment: str, stubs: dict[str, Code],
+                     result: Audit) -> dict[str, dict[str, Code]]:
     """student -> cell -> the code they wrote, for the answers worth judging.
 
     Counts in ``result`` what is not judged: unreadable files, unchanged stubs, short answers.
@@ -450,7 +451,8 @@ def _reference_matches(written: dict[str, dict[str, Code]], references: dict[str
     return sorted(matches, key=lambda m: (-m.similarity, m.student, m.cell))
 
 
-def _similar_pairs(written: dict[str, dict[str, Code]], matched: set[tuple[str, str]], threshold: float) -> list[SimilarPair]:
+def _similar_pairs(written: dict[str, dict[str, Code]], matched: set[tuple[str, str]],
+                   threshold: float) -> list[SimilarPair]:
     """Each pair of students whose answers to a cell are as similar as the threshold, once."""
     pairs = []
     for a, b in itertools.combinations(sorted(written), 2):

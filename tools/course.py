@@ -65,7 +65,8 @@ def execute(paths: list[str]) -> None:
         nb.metadata.pop("widgets", None)
         for cell in nb.cells:
             if "outputs" in cell:
-                cell.outputs = [o for o in cell.outputs if "application/vnd.jupyter.widget-view+json" not in o.get("data", {})]
+                cell.outputs = [o for o in cell.outputs
+                                if "application/vnd.jupyter.widget-view+json" not in o.get("data", {})]
         nbformat.write(nb, path)
         print(f"executed {path}")
 
@@ -172,8 +173,10 @@ def demo_class(_: list[str]) -> None:
         rows = list(csv.DictReader(f))
     print(f"\n{'assignment':<28}{'student':<14}{'score':>7}{'max':>7}")
     for row in rows:
-        print(f"{row['assignment']:<28}{row['student_id']:<14}{float(row['score']):>7.1f}{float(row['max_score']):>7.1f}")
-    print(f"\nfeedback: {(DEMO / 'feedback').relative_to(ROOT)}/<student>/<assignment>/*.html; log: demo-class/nbgrader.log")
+        print(f"{row['assignment']:<28}{row['student_id']:<14}"
+              f"{float(row['score']):>7.1f}{float(row['max_score']):>7.1f}")
+    print(f"\nfeedback: {(DEMO / 'feedback').relative_to(ROOT)}/<student>/<assignment>/*.html; "
+          "log: demo-class/nbgrader.log")
 
 
 SAMPLE_ASSIGNMENT = "02-activation-functions"

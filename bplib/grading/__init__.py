@@ -19,7 +19,7 @@ from typing import Any, Callable
 import numpy as np
 
 from . import _guard
-from .exercise import ANY_BPLIB, Case, Exercise, FunctionExercise, note_failing_dependencies
+from .exercise import ANY_BPLIB, note_failing_dependencies
 from .exercises import EXERCISES, NOTEBOOKS
 from .report import CheckFailed, Report
 
@@ -142,7 +142,8 @@ def summary() -> None:
     _print(f"{_SESSION.notebook}: {passed} of {len(names)} exercises pass")
     width = max(len(n) for n in names)
     for n in names:
-        status = {True: "✔ passed", False: "✘ not yet: see its check cell"}.get(_SESSION.results.get(n), "· not checked yet: run its check cell")
+        status = {True: "✔ passed", False: "✘ not yet: see its check cell"}.get(
+            _SESSION.results.get(n), "· not checked yet: run its check cell")
         _print(f"  {n:<{width}}  {status}")
 
 

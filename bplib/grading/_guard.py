@@ -226,13 +226,14 @@ def _children(item: Any) -> Iterable[tuple[Any, str]]:
 
 
 def _allowed_code(allowed: Iterable[Any]) -> set[types.CodeType]:
-    """The code objects of allowed functions, classes, and the classes and functions of
-    allowed modules."""
+    """The code objects of allowed functions, classes (with what they inherit), and the classes
+    and functions of allowed modules."""
     codes: set[types.CodeType] = set()
     for obj in _with_module_members(allowed):
         if isinstance(obj, types.ModuleType):
             continue
-        members = vars(obj).values() if isinstance(obj, type) else [obj]
+        # A class runs what it inherits too (Tanh's forward is _Elementwise's).
+        members = [m for klass in obj.__mro__ for m in vars(klass).values()] if isinstance(obj, type) else [obj]
         for member in members:
             member = getattr(member, "__func__", member)
             for f in ((member.fget, member.fset) if isinstance(member, property) else (member,)):
@@ -253,7 +254,8 @@ def call_watched(fn: Callable, args: tuple, kwargs: dict, allowed: Iterable[Any]
     def hook(frame, event, arg):
         if event == "call":
             code = frame.f_code
-            if code.co_filename.startswith(_BPLIB_DIR) and not code.co_filename.startswith(_GRADING_DIR) and code not in allowed_codes:
+            if (code.co_filename.startswith(_BPLIB_DIR) and not code.co_filename.startswith(_GRADING_DIR)
+                    and code not in allowed_codes):
                 reached.append(f"{Path(code.co_filename).stem}.{code.co_name}")
 
     previous = sys.getprofile()

@@ -29,7 +29,8 @@ def as_checked_array(value: Any, report: Report, case: str) -> np.ndarray | None
     """
     if _type(value) is np.ndarray and value.dtype.kind in "fiub":
         return _array(value, dtype=np.float64, copy=True)
-    if _type(value) in (float, int) or _isinstance(value, (np.floating, np.integer)) and _type(value).__module__ == "numpy":
+    if (_type(value) in (float, int)
+            or _isinstance(value, (np.floating, np.integer)) and _type(value).__module__ == "numpy"):
         return _array(float(value), dtype=np.float64)
     report.fail("wrong_type", case=case, kind=_type(value).__name__)
     return None
@@ -73,7 +74,8 @@ def _constant_ratio(got: np.ndarray, expected: np.ndarray) -> float | None:
         return None
     ratios = got[mask] / expected[mask]
     r = float(_median(ratios))
-    if r != 0 and ((ratios - r).__abs__() <= 1e-6 * abs(r)).all() and (got[~mask].__abs__() <= 1e-9 * scale * max(1, abs(r))).all():
+    if (r != 0 and ((ratios - r).__abs__() <= 1e-6 * abs(r)).all()
+            and (got[~mask].__abs__() <= 1e-9 * scale * max(1, abs(r))).all()):
         return r
     return None
 
@@ -88,7 +90,8 @@ def diagnose_values(report: Report, got: np.ndarray, expected: np.ndarray, case:
     if ratio is not None and abs(ratio - 1) > 1e-6 and not ratios:
         report.fail("constant_ratio" if got.size > 1 else "wrong_values", case=case)
     elif ratio is not None and abs(ratio - 1) > 1e-6:
-        for value, key in _RATIO_KEYS + (((batch, "ratio_N"), (1 / batch, "ratio_inv_N")) if batch and batch > 2 else ()):
+        for value, key in _RATIO_KEYS + (((batch, "ratio_N"), (1 / batch, "ratio_inv_N"))
+                                         if batch and batch > 2 else ()):
             if abs(ratio - value) <= 1e-6 * abs(value):
                 report.fail(key, case=case, N=batch)
                 return

@@ -96,6 +96,10 @@ class Exercise:
     def run(self, student: Any, report: Report, rng: np.random.Generator, hidden: bool) -> None:
         raise NotImplementedError
 
+    def serve(self, *args, **kwargs) -> Any:
+        """The reference, computed by the judge when the notebook's cells call it in the sandbox."""
+        return self.reference(*args, **kwargs)
+
 
 def check_defaults(student: Callable, reference: Callable, report: Report) -> None:
     """A default argument that differs from the reference's (leaky_relu's alpha, the h of a centred
@@ -105,7 +109,8 @@ def check_defaults(student: Callable, reference: Callable, report: Report) -> No
     except (TypeError, ValueError):
         return
     for name, param in ours.items():
-        if param.default is inspect.Parameter.empty or name not in theirs or theirs[name].default is inspect.Parameter.empty:
+        if (param.default is inspect.Parameter.empty or name not in theirs
+                or theirs[name].default is inspect.Parameter.empty):
             continue  # no default to compare (a skeleton may leave one out)
         try:
             same = theirs[name].default is param.default or bool(theirs[name].default == param.default)
@@ -133,7 +138,8 @@ def _student_frames(error: BaseException) -> list[traceback.FrameSummary]:
     """The traceback's frames in the student's own code (not numpy's, not bplib's)."""
     remote = getattr(error, "student_frames", None)  # an error raised in the sandbox, as data
     if remote is not None:
-        return [traceback.FrameSummary(str(file), int(line), str(name), line=str(text)) for file, line, name, text in remote]
+        return [traceback.FrameSummary(str(file), int(line), str(name), line=str(text))
+                for file, line, name, text in remote]
     return [f for f in traceback.extract_tb(error.__traceback__) if not f.filename.startswith(_LIBRARY_DIRS)]
 
 
@@ -265,8 +271,9 @@ def same_nonfinite(got: np.ndarray, wrong: Any, rtol: float, atol: float) -> boo
     finite = ~nan_got & (got.__abs__() != np.inf)
     # NaN in the same places says nothing by itself (a right formula gives NaN at 0 · log 0 too):
     # some finite entries, or the same infinities, must match as well.
-    return bool(finite.any() or not nan_got.any()) and bool((got[~finite & ~nan_got] == wrong[~finite & ~nan_got]).all()) and close(
-        got[finite], wrong[finite], rtol, atol)
+    return (bool(finite.any() or not nan_got.any())
+            and bool((got[~finite & ~nan_got] == wrong[~finite & ~nan_got]).all())
+            and close(got[finite], wrong[finite], rtol, atol))
 
 
 def uses_notebook_global(fn: Callable) -> str | None:
@@ -373,7 +380,8 @@ class FunctionExercise(Exercise):
             report.stop("not_implemented")
             return
         except Exception as error:
-            report.fail("raised", case=case.description, error=f"{type(error).__name__}: {error}", where=where_in_student_code(error))
+            report.fail("raised", case=case.description, error=f"{type(error).__name__}: {error}",
+                        where=where_in_student_code(error))
             return
         report.fail("should_raise", case=case.description, why=case.raises)
 

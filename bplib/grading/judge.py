@@ -54,7 +54,8 @@ def _nbgrader(cell) -> dict:
 
 
 def is_check(cell) -> bool:
-    return cell.get("cell_type") == "code" and bool(_nbgrader(cell).get("grade")) and not _nbgrader(cell).get("solution")
+    return (cell.get("cell_type") == "code" and bool(_nbgrader(cell).get("grade"))
+            and not _nbgrader(cell).get("solution"))
 
 
 def parse_checks(source: str) -> list[tuple[str, bool]]:
@@ -70,7 +71,8 @@ def parse_checks(source: str) -> list[tuple[str, bool]]:
               and len(call.args) == 1 and isinstance(call.args[0], ast.Constant) and isinstance(call.args[0].value, str)
               and all(k.arg == "hidden" and isinstance(k.value, ast.Constant) for k in call.keywords))
         if not ok:
-            raise ValueError(f"a check cell may hold only grading.check(\"name\"[, hidden=True]) calls, not: {ast.unparse(statement)}")
+            raise ValueError("a check cell may hold only grading.check(\"name\"[, hidden=True]) calls, "
+                             f"not: {ast.unparse(statement)}")
         calls.append((call.args[0].value, any(bool(k.value.value) for k in call.keywords)))
     return calls
 
@@ -241,12 +243,14 @@ def _outputs(result: Any) -> list[dict]:
         if kind == "stream" and o.get("name") in ("stdout", "stderr") and isinstance(o.get("text"), str):
             kept.append({"output_type": "stream", "name": o["name"], "text": o["text"]})
         elif kind in ("display_data", "execute_result") and isinstance(o.get("data"), dict):
-            data = {k: v for k, v in o["data"].items() if k in ("text/plain", "image/png", "text/html") and isinstance(v, str)}
+            data = {k: v for k, v in o["data"].items()
+                    if k in ("text/plain", "image/png", "text/html") and isinstance(v, str)}
             extra = {"execution_count": None} if kind == "execute_result" else {}
             kept.append({"output_type": kind, "data": data, "metadata": {}, **extra})
         elif kind == "error":
             kept.append({"output_type": "error", "ename": str(o.get("ename", "Error"))[:100],
-                         "evalue": str(o.get("evalue", ""))[:2000], "traceback": [str(o.get("ename", "Error"))[:100] + ": " + str(o.get("evalue", ""))[:2000]]})
+                         "evalue": str(o.get("evalue", ""))[:2000],
+                         "traceback": [str(o.get("ename", "Error"))[:100] + ": " + str(o.get("evalue", ""))[:2000]]})
     return kept
 
 
@@ -263,7 +267,8 @@ def check_one(student: Any, name: str, hidden: bool, rng: np.random.Generator) -
     if student is MISSING:
         report.stop("not_defined")
     elif not isinstance(student, Remote) or not student._info.get("callable"):
-        report.stop("not_callable", kind=student._info.get("type", "object") if isinstance(student, Remote) else type(student).__name__)
+        report.stop("not_callable",
+                    kind=student._info.get("type", "object") if isinstance(student, Remote) else type(student).__name__)
     else:
         try:
             exercise.run(student, report, rng, hidden)
@@ -339,7 +344,8 @@ def _second_phase(run: _Run, checks: dict, judged: Judged, assignment: str, stud
                 lines.append(report.text())
         outputs = [new_output("stream", name="stdout", text="\n".join(lines) + "\n")] if lines else []
         if failure:
-            outputs.append(new_output("error", ename="CheckFailed", evalue=failure.splitlines()[0], traceback=failure.splitlines()))
+            outputs.append(new_output("error", ename="CheckFailed", evalue=failure.splitlines()[0],
+                                      traceback=failure.splitlines()))
         run.plan.cells[cell_index].outputs = outputs
     _write_summary(run.plan, judged)
 
@@ -357,7 +363,8 @@ def _write_summary(plan: NotebookNode, judged: Judged) -> None:
     text = f"Graded: {passed} of {len(judged.passed)} exercises pass\n" + "".join(
         f"  {n:<{width}}  {'✔ passed' if ok else '✘ not yet: see its check cell'}\n" for n, ok in judged.passed.items())
     for cell in plan.cells:
-        if cell.cell_type == "code" and _nbgrader(cell).get("locked") and "grading.summary()" in cell.source and not is_check(cell):
+        if (cell.cell_type == "code" and _nbgrader(cell).get("locked") and "grading.summary()" in cell.source
+                and not is_check(cell)):
             cell.outputs = [new_output("stream", name="stdout", text=text)]
 
 

@@ -20,7 +20,6 @@ from traitlets import Bool, Float, Integer
 from .judge import judge, load_secret
 from .sandbox import UNSAFE_WARNING, Limits, SandboxUnavailable, sandbox_problem
 
-
 JUDGED_DIR = ".judged"  # in the course root: judged ahead of nbgrader by `tasks.py autograde --jobs N`
 
 
@@ -78,14 +77,16 @@ class Task:
     def __init__(self, coursedir: CourseDirectory, assignment: str, student: str, notebook: str) -> None:
         self.root = Path(coursedir.root)
         self.assignment, self.student, self.notebook = assignment, student, notebook
-        self.submitted = Path(coursedir.format_path(coursedir.submitted_directory, student, assignment)) / f"{notebook}.ipynb"
+        self.submitted = (Path(coursedir.format_path(coursedir.submitted_directory, student, assignment))
+                          / f"{notebook}.ipynb")
         self.source = Path(coursedir.format_path(coursedir.source_directory, ".", assignment)) / f"{notebook}.ipynb"
         self.store = self.root / JUDGED_DIR / assignment / student / f"{notebook}.ipynb"
 
     def key(self, limits: Limits, unsafe: bool) -> str:
         """What the judgement depends on: the submission, the release, the secret, the limits."""
         digest = hashlib.sha256()
-        for part in (self.submitted.read_bytes(), self.source.read_bytes(), load_secret(self.root), repr((limits, unsafe)).encode()):
+        for part in (self.submitted.read_bytes(), self.source.read_bytes(), load_secret(self.root),
+                     repr((limits, unsafe)).encode()):
             digest.update(hashlib.sha256(part).digest())
         return digest.hexdigest()
 
@@ -95,7 +96,8 @@ class Task:
         except Exception:  # nbgrader reports an unreadable notebook itself
             submitted = None
         released = nbformat.read(self.source, as_version=4)
-        return judge(submitted, released, self.assignment, self.student, load_secret(self.root), limits, unsafe).notebook
+        return judge(submitted, released, self.assignment, self.student, load_secret(self.root),
+                     limits, unsafe).notebook
 
     def judge_ahead(self, limits: Limits, unsafe: bool) -> None:
         """Judge now and store the result, for JudgeSubmission to pick up."""

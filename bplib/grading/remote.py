@@ -240,7 +240,8 @@ class Connection:
     def _call_reference(self, message: dict) -> Any:
         name = message.get("reference")
         if not self.references_open or name not in self.references:
-            raise _Refused(f"{name} is an exercise of this assignment: bplib's version of it is not available while it is graded")
+            raise _Refused(f"{name} is an exercise of this assignment: "
+                           "bplib's version of it is not available while it is graded")
         arguments = self.decode(message.get("kwargs", {}))
         reference = self.references[name]
         if type(arguments) is dict and "$args" in arguments:  # a call through grading.or_reference
@@ -343,7 +344,8 @@ class Remote:
         # Write back what the call did to array arguments, so that a check can see that a
         # function changed its input (misconception 14), as it would in the same process.
         for sent, returned in zip(args, reply.get("args") or ()):
-            if type(sent) is np.ndarray and type(returned) is np.ndarray and returned.shape == sent.shape and sent.flags.writeable:
+            if (type(sent) is np.ndarray and type(returned) is np.ndarray and returned.shape == sent.shape
+                    and sent.flags.writeable):
                 sent[...] = returned.astype(sent.dtype, copy=False)
         return reply["result"]
 
@@ -379,7 +381,8 @@ class Remote:
         try:
             return inspect.Signature([
                 inspect.Parameter(str(name), getattr(inspect.Parameter, str(kind)),
-                                  default=inspect.Parameter.empty if "$empty" in default else wire.decode(default["$value"]))
+                                  default=(inspect.Parameter.empty if "$empty" in default
+                                           else wire.decode(default["$value"])))
                 for name, kind, default in params
             ])
         except (TypeError, ValueError, AttributeError, KeyError, wire.WireError):

@@ -66,6 +66,21 @@ class Report:
         self.fail(key, **fields)
         self.problems.insert(0, self.problems.pop())
 
+    def revise(self, key: str, **fields) -> None:
+        """Replace the problem recorded last by ``key``: a later observation explains it better.
+
+        For example, Sequential's wrong gradient in a hidden layer, first recorded as
+        "wrong_values", is revised to the mistake that gives exactly that observation.
+        """
+        if self.problems:
+            self.problems.pop()
+        self.fail(key, **fields)
+
+    @property
+    def last_problem(self) -> str | None:
+        """The key of the problem recorded last, or None when there is none."""
+        return self.problems[-1][0] if self.problems else None
+
     def stop(self, key: str, **fields) -> None:
         self.fail(key, **fields)
         self.stopped = True

@@ -175,7 +175,7 @@ def reference_functions(exercises: Iterable[Any]) -> dict[str, Any]:
     for exercise in exercises:
         served = _served_reference(exercise)
         if served:
-            found[served] = exercise.reference
+            found[served] = exercise.serve
         found.update({path: obj for path, obj in _withheld(exercise).items() if isinstance(obj, types.FunctionType)})
     return found
 
@@ -206,7 +206,8 @@ class _StubOut(ast.NodeTransformer):
         name = f"{self.module}.{label}"
         # A function asks the judge (which answers only while cells run); a class's methods
         # are simply unavailable.
-        call = ast.parse(f"_bplib_unavailable({name!r})" if self.path else f"return _bplib_reference({name!r}, locals())").body
+        call = ast.parse(f"_bplib_unavailable({name!r})" if self.path
+                         else f"return _bplib_reference({name!r}, locals())").body
         node.body = ([ast.Expr(ast.Constant(docstring))] if docstring else []) + call
         return node
 
@@ -228,9 +229,11 @@ def _strip_module(path: Path, module: str, names: set[str]) -> None:
     tree = ast.parse(path.read_text())
     tree = _StubOut(module, names).visit(tree)
     body = tree.body
-    after_future = next((i for i, n in enumerate(body) if not (isinstance(n, ast.ImportFrom) and n.module == "__future__")
+    after_future = next((i for i, n in enumerate(body)
+                         if not (isinstance(n, ast.ImportFrom) and n.module == "__future__")
                          and not (i == 0 and isinstance(n, ast.Expr) and isinstance(n.value, ast.Constant))), len(body))
-    body.insert(after_future, ast.parse("from bplib._unavailable import reference as _bplib_reference, unavailable as _bplib_unavailable").body[0])
+    body.insert(after_future, ast.parse("from bplib._unavailable import reference as _bplib_reference, "
+                                        "unavailable as _bplib_unavailable").body[0])
     path.write_text(ast.unparse(ast.fix_missing_locations(tree)) + "\n")
 
 
@@ -276,8 +279,10 @@ def sandbox_problem() -> str | None:
         if bwrap is None:
             _probe_result[as_root] = "bubblewrap (bwrap) is not installed"
         else:
-            probe = subprocess.run([bwrap, *_namespace_flags(), "--ro-bind", "/", "/", "true"], capture_output=True, text=True)
-            _probe_result[as_root] = None if probe.returncode == 0 else f"bwrap cannot create a sandbox here: {probe.stderr.strip()}"
+            probe = subprocess.run([bwrap, *_namespace_flags(), "--ro-bind", "/", "/", "true"],
+                                   capture_output=True, text=True)
+            _probe_result[as_root] = (None if probe.returncode == 0
+                                      else f"bwrap cannot create a sandbox here: {probe.stderr.strip()}")
     return _probe_result[as_root]
 
 
@@ -297,7 +302,8 @@ def _python_dirs() -> list[str]:
 
 
 def _environment(limits: Limits) -> dict[str, str]:
-    env = {"BPLIB_JUDGE_FIGURES": "1" if limits.figures else "0", "PATH": "/usr/bin:/bin", "HOME": SANDBOX_HOME, "TMPDIR": SANDBOX_HOME, "LANG": "C.UTF-8",
+    env = {"BPLIB_JUDGE_FIGURES": "1" if limits.figures else "0", "PATH": "/usr/bin:/bin",
+           "HOME": SANDBOX_HOME, "TMPDIR": SANDBOX_HOME, "LANG": "C.UTF-8",
            "MPLCONFIGDIR": f"{SANDBOX_HOME}/.matplotlib", "OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1",
            "MKL_NUM_THREADS": "1", "PYTHONHASHSEED": "0", "PYTHONDONTWRITEBYTECODE": "1"}
     for name in ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE"):  # needed by some processors' OpenBLAS
@@ -358,15 +364,17 @@ class Worker:
         uid = 2_000_000 + os.getpid() % 1_000_000 if os.geteuid() == 0 else None
         if unsafe:
             self.scratch = tempfile.mkdtemp(prefix="bplib-unsafe-")
-            env = {**_environment(limits), "HOME": self.scratch, "TMPDIR": self.scratch, "MPLCONFIGDIR": f"{self.scratch}/.mpl"}
+            env = {**_environment(limits), "HOME": self.scratch, "TMPDIR": self.scratch,
+                   "MPLCONFIGDIR": f"{self.scratch}/.mpl"}
             cmd, cwd = [sys.executable, "-E", "-s", "-B", str(library / "worker.py")], self.scratch
         else:
             problem = sandbox_problem()
             if problem:
                 raise SandboxUnavailable(problem)
             env, cmd, cwd = _environment(limits), _bwrap_command(library, limits, uid), "/"
-        self.process = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
-                                        env=env, cwd=cwd, preexec_fn=lambda: _set_limits(limits), start_new_session=True)
+        self.process = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                        stderr=subprocess.DEVNULL, env=env, cwd=cwd,
+                                        preexec_fn=lambda: _set_limits(limits), start_new_session=True)
         for pipe in (self.process.stdin, self.process.stdout):
             try:  # 1 MiB pipes (Linux's default limit) instead of 64 KiB: an array crosses in one write
                 fcntl.fcntl(pipe.fileno(), fcntl.F_SETPIPE_SZ, 1 << 20)

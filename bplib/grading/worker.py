@@ -206,7 +206,8 @@ def notebook_data_read(fn: Any) -> list[str]:
     if not isinstance(code, types.CodeType) or not isinstance(namespace, dict):
         return []
     names = [instruction.argval for c in _code_objects(code) for instruction in dis.get_instructions(c)
-             if instruction.opname in ("LOAD_GLOBAL", "LOAD_NAME") and _notebook_data(namespace.get(instruction.argval))]
+             if instruction.opname in ("LOAD_GLOBAL", "LOAD_NAME")
+             and _notebook_data(namespace.get(instruction.argval))]
     return list(dict.fromkeys(names))
 
 
@@ -246,7 +247,8 @@ def _default(value: Any) -> Any:
         return {"$empty": True}
 
 
-_LIBRARY_DIRS = tuple({os.path.dirname(os.__file__), os.path.dirname(np.__file__), os.path.dirname(os.path.abspath(__file__))})
+_LIBRARY_DIRS = tuple({os.path.dirname(os.__file__), os.path.dirname(np.__file__),
+                       os.path.dirname(os.path.abspath(__file__))})
 
 
 def describe_error(error: BaseException) -> dict:
@@ -441,7 +443,8 @@ def main() -> None:
     channel = wire.Channel(os.dup(0), os.dup(1))
     devnull = os.open(os.devnull, os.O_RDWR)
     os.dup2(devnull, 0)
-    log = os.open(os.path.join(os.environ.get("TMPDIR", "/tmp"), "worker.log"), os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    log = os.open(os.path.join(os.environ.get("TMPDIR", "/tmp"), "worker.log"),
+                  os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     os.dup2(log, 1)
     os.dup2(log, 2)
     sys.stdout = open(1, "w", closefd=False)

@@ -1,8 +1,35 @@
-"""The course's exercises, by notebook. Each notebook's ``grading.start`` names its key here."""
+"""The course's exercises, by notebook. Each notebook's ``grading.start`` names its key here.
+
+Where an exercise's reference lives, one rule (docs/authoring.md, "Where the reference lives"):
+
+- a piece that bplib has, or that later notebooks or bplib itself use (an activation, a loss, a
+  layer, an optimizer, ``minibatches``), is bplib's public function or class, imported here and
+  never copied: the exercise grades the student's version against the library's;
+- a piece that exists only to teach one step (one neuron differentiated by hand, 07's buggy
+  backward passes to fix, the linear regression of 04) is defined in its notebook's module here,
+  above ``EXERCISES``, written as the notebook's solution is, with the notebook's signature.
+
+No name is defined in both places: tests/test_grading.py checks that no reference defined here
+shares its name with a public name of bplib.
+"""
 from __future__ import annotations
 
-from . import (activations, chain_rule, convolutions, debugging, deep, digits, gan, gradient_descent, logistic, losses, network,
-               optimizers, recurrent, regularisation)
+from . import (
+    activations,
+    chain_rule,
+    convolutions,
+    debugging,
+    deep,
+    digits,
+    gan,
+    gradient_descent,
+    logistic,
+    losses,
+    network,
+    optimizers,
+    recurrent,
+    regularisation,
+)
 
 NOTEBOOKS = {
     "01-derivatives-and-the-chain-rule": chain_rule.EXERCISES,

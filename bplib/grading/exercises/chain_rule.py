@@ -42,7 +42,9 @@ def neuron_gradients(w, x, b, t):
 
 def _neuron_with_activated_derivative(w, x, b, t):
     """Misconception 5: σ′ evaluated at a = σ(z) instead of z."""
-    sig = lambda z: 1 / (1 + np.exp(-z))
+    def sig(z):
+        return 1 / (1 + np.exp(-z))
+
     a = sig(w * x + b)
     delta = 2 * (a - t) * sig(a) * (1 - sig(a))
     return delta * x, delta
@@ -77,7 +79,8 @@ EXERCISES = [
                                "ignores_h": lambda f, x, h=1e-5: centred_difference(f, x)}),
     # Tight: a hand-derived formula agrees with reverse mode to ~1e-16, while a finite
     # difference (which would skip the derivation) is off by ~1e-10.
-    FunctionExercise("neuron_gradients", neuron_gradients, _neuron_cases, outputs=("dL_dw", "dL_db"), rtol=1e-11, atol=1e-14,
+    FunctionExercise("neuron_gradients", neuron_gradients, _neuron_cases, outputs=("dL_dw", "dL_db"),
+                     rtol=1e-11, atol=1e-14,
                      variants={"grad_of_activated": _neuron_with_activated_derivative}),
     FunctionExercise("mul_backward", mul_backward, _mul_cases, outputs=("da", "db"),
                      variants={"local_grad_swapped": lambda a, b, dout: (dout * a, dout * b),

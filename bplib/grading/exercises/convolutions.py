@@ -27,7 +27,8 @@ _HIDDEN_SIZES = [(32, 5, 1, 2), (13, 3, 2, 2), (15, 3, 4, 3), (9, 3, 2, 0), (11,
 
 
 def _size_cases(rng, hidden):
-    return [Case(f"size={n}, kernel={k}, stride={s}, padding={p}", (n, k, s, p)) for n, k, s, p in (_HIDDEN_SIZES if hidden else _SIZES)]
+    return [Case(f"size={n}, kernel={k}, stride={s}, padding={p}", (n, k, s, p))
+            for n, k, s, p in (_HIDDEN_SIZES if hidden else _SIZES)]
 
 
 _SIZE_VARIANTS = {
@@ -50,7 +51,8 @@ class OutputSizeExercise(FunctionExercise):
         if status != "ok":
             return
         variants = {key: wrong(*case.args) for key, wrong in self.variants.items()}
-        if compare(report, got, self.reference(*case.args), case.description, variants=variants, rtol=0, atol=0, ratios=False):
+        if compare(report, got, self.reference(*case.args), case.description, variants=variants,
+                   rtol=0, atol=0, ratios=False):
             if not isinstance(got, (int, np.integer)) or isinstance(got, (bool, np.bool_)):
                 report.fail("conv_size_not_int", case=case.description, kind=type(got).__name__)
 
@@ -60,7 +62,8 @@ class OutputSizeExercise(FunctionExercise):
 
 def _conv_cases(rng, hidden):
     # (N, C, H, W), (F, kh, kw), stride, padding: all dimensions different, kernels not square
-    shapes = ([((3, 2, 7, 6), (4, 3, 2), 1, 0), ((2, 3, 8, 7), (5, 2, 3), 2, 1), ((2, 2, 5, 6), (3, 3, 3), 1, 2)] if hidden else
+    shapes = ([((3, 2, 7, 6), (4, 3, 2), 1, 0), ((2, 3, 8, 7), (5, 2, 3), 2, 1), ((2, 2, 5, 6), (3, 3, 3), 1, 2)]
+              if hidden else
               [((2, 3, 6, 5), (4, 3, 2), 1, 0), ((3, 2, 7, 8), (4, 3, 3), 2, 1), ((2, 3, 5, 4), (2, 2, 3), 1, 1)])
     cases = []
     for (n, c, h, w), (f, kh, kw), stride, padding in shapes:
@@ -88,7 +91,8 @@ def _backward_cases(rng, hidden):
     for case in _conv_cases(rng, hidden):
         x, W, b, stride, padding = case.args
         dout = rng.standard_normal(conv2d(x, W, b, stride, padding).shape)
-        cases.append(Case(f"{case.description}, a random dout of shape {dout.shape}", (dout, x, W, stride, padding), batch=len(x)))
+        cases.append(Case(f"{case.description}, a random dout of shape {dout.shape}", (dout, x, W, stride, padding),
+                          batch=len(x)))
     return cases
 
 
@@ -108,10 +112,13 @@ def _backward_variant(change):
 
 
 _BACKWARD_VARIANTS = {
-    "conv_dx_kernel_not_flipped": _backward_variant(lambda d, x, W, s, p: {0: conv2d_backward(d, x, _flipped(W), s, p)[0]}),
+    "conv_dx_kernel_not_flipped":
+        _backward_variant(lambda d, x, W, s, p: {0: conv2d_backward(d, x, _flipped(W), s, p)[0]}),
     "conv_backward_padding_kept": _padded_dx,
-    "conv_dW_last_image_only": _backward_variant(lambda d, x, W, s, p: {1: conv2d_backward(d[-1:], x[-1:], W, s, p)[1]}),
-    "conv_dx_last_filter_only": _backward_variant(lambda d, x, W, s, p: {0: conv2d_backward(d[:, -1:], x, W[-1:], s, p)[0]}),
+    "conv_dW_last_image_only":
+        _backward_variant(lambda d, x, W, s, p: {1: conv2d_backward(d[-1:], x[-1:], W, s, p)[1]}),
+    "conv_dx_last_filter_only":
+        _backward_variant(lambda d, x, W, s, p: {0: conv2d_backward(d[:, -1:], x, W[-1:], s, p)[0]}),
     "conv_db_mean_over_positions": _backward_variant(lambda d, x, W, s, p: {2: d.mean(axis=(2, 3)).sum(axis=0)}),
     "conv_backward_stride_ignored": _backward_variant(lambda d, x, W, s, p: _stride_one_grads(d, x, W, s, p)),
 }
@@ -122,7 +129,8 @@ def _stride_one_grads(dout, x, W, s, p):
     (s·i, s·j): as the stride-1 backward of dout placed in the first Ho × Wo positions."""
     if s == 1:
         return {}
-    dense = np.zeros(dout.shape[:2] + (output_size(x.shape[2], W.shape[2], 1, p), output_size(x.shape[3], W.shape[3], 1, p)))
+    dense = np.zeros(dout.shape[:2] + (output_size(x.shape[2], W.shape[2], 1, p),
+                                       output_size(x.shape[3], W.shape[3], 1, p)))
     dense[:, :, :dout.shape[2], :dout.shape[3]] = dout
     dx, dW, _ = conv2d_backward(dense, x, W, 1, p)
     return {0: dx, 1: dW}
@@ -140,7 +148,8 @@ def _pool_cases(rng, hidden, with_dout: bool):
         for (n, c, h, w), k, s in configs:
             # integer pixel values in 0..3: most windows then hold several equal maxima
             x = rng.integers(0, 4, (n, c, h, w)).astype(np.float64) if ties else rng.standard_normal((n, c, h, w))
-            what = f"{'an integer-valued' if ties else 'a random'} x of shape {(n, c, h, w)}, kernel_size={k}, stride={s}"
+            what = (f"{'an integer-valued' if ties else 'a random'} x of shape {(n, c, h, w)}, "
+                    f"kernel_size={k}, stride={s}")
             args = (x, k) if s is None else (x, k, s)
             if with_dout:
                 dout = rng.standard_normal(max_pool2d(x, k, s).shape)
@@ -205,7 +214,8 @@ _POOL_FORWARD_VARIANTS = {
 }
 
 _POOL_BACKWARD_VARIANTS = {
-    "pool_grad_spread_over_window": lambda d, x, k, s=None: _route(x, d, k, s, lambda w: np.full(w.shape, 1.0 / w.shape[-1])),
+    "pool_grad_spread_over_window":
+        lambda d, x, k, s=None: _route(x, d, k, s, lambda w: np.full(w.shape, 1.0 / w.shape[-1])),
     "pool_grad_to_every_pixel": lambda d, x, k, s=None: _route(x, d, k, s, lambda w: np.ones(w.shape)),
     "pool_grad_to_every_tie": lambda d, x, k, s=None: _route(x, d, k, s, _every_max),
     "pool_grad_to_last_tie": lambda d, x, k, s=None: _route(x, d, k, s, _last_max),
@@ -216,13 +226,16 @@ _POOL_BACKWARD_VARIANTS = {
 
 # bplib's layers compute what the exercises ask: absent from the sandbox while they are graded
 # (so the notebook's CNN is built from the student's functions).
-_LAYERS = ("bplib.conv.Conv2d", "bplib.conv.MaxPool2d", "bplib.conv.im2col", "bplib.conv.col2im", "bplib.conv._conv2d_layer")
+_LAYERS = ("bplib.conv.Conv2d", "bplib.conv.MaxPool2d", "bplib.conv.im2col", "bplib.conv.col2im",
+           "bplib.conv._conv2d_layer")
 
 EXERCISES = [
     OutputSizeExercise("conv_output_size", output_size, _size_cases, _SIZE_VARIANTS),
     FunctionExercise("conv2d_forward", conv2d, _conv_cases, _FORWARD_VARIANTS, withholds=_LAYERS),
-    FunctionExercise("conv2d_backward", conv2d_backward, _backward_cases, _BACKWARD_VARIANTS, outputs=("dx", "dW", "db")),
-    FunctionExercise("max_pool2d_forward", max_pool2d, lambda rng, hidden: _pool_cases(rng, hidden, False), _POOL_FORWARD_VARIANTS),
+    FunctionExercise("conv2d_backward", conv2d_backward, _backward_cases, _BACKWARD_VARIANTS,
+                     outputs=("dx", "dW", "db")),
+    FunctionExercise("max_pool2d_forward", max_pool2d, lambda rng, hidden: _pool_cases(rng, hidden, False),
+                     _POOL_FORWARD_VARIANTS),
     FunctionExercise("max_pool2d_backward", max_pool2d_backward, lambda rng, hidden: _pool_cases(rng, hidden, True),
                      _POOL_BACKWARD_VARIANTS),
 ]

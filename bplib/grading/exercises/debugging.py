@@ -25,7 +25,8 @@ def dense_backward(x, W, dout):
 
 def _dense_cases(rng, hidden):
     n, d, h = (7, 5, 2) if hidden else (5, 4, 3)
-    return [Case(f"x ({n}, {d}), W ({d}, {h}), dout ({n}, {h})", (rng.standard_normal((n, d)), rng.standard_normal((d, h)), rng.standard_normal((n, h))), batch=n)]
+    return [Case(f"x ({n}, {d}), W ({d}, {h}), dout ({n}, {h})",
+                 (rng.standard_normal((n, d)), rng.standard_normal((d, h)), rng.standard_normal((n, h))), batch=n)]
 
 
 def sigmoid_backward(out, dout):
@@ -63,8 +64,8 @@ _no_relu_derivative = _two_layer_with_mask(lambda h_pre: 1.0)
 
 def _two_layer_cases(rng, hidden):
     n, d, h, c = (8, 3, 5, 4) if hidden else (6, 4, 5, 3)
-    args = (rng.standard_normal((n, d)), rng.integers(0, c, n), rng.standard_normal((d, h)), 0.1 * rng.standard_normal(h),
-            rng.standard_normal((h, c)), 0.1 * rng.standard_normal(c))
+    args = (rng.standard_normal((n, d)), rng.integers(0, c, n), rng.standard_normal((d, h)),
+            0.1 * rng.standard_normal(h), rng.standard_normal((h, c)), 0.1 * rng.standard_normal(c))
     # A blank sample and biases with exact zeros put pre-activations exactly on ReLU's kink,
     # where the slope taken is 0 (h_pre > 0, as PyTorch): a mask h_pre >= 0 differs there.
     x, y, W1, b1, W2, b2 = (a.copy() for a in args)
@@ -80,7 +81,8 @@ def l2_grads(x, dout, W, b, reg):
 
 def _l2_cases(rng, hidden):
     n, d, h = (7, 3, 2) if hidden else (5, 4, 3)
-    args = (rng.standard_normal((n, d)), rng.standard_normal((n, h)), rng.standard_normal((d, h)), rng.standard_normal(h))
+    args = (rng.standard_normal((n, d)), rng.standard_normal((n, h)), rng.standard_normal((d, h)),
+            rng.standard_normal(h))
     return [Case("reg = 0.1", args + (0.1,), batch=n), Case("reg = 0 (no penalty)", args + (0.0,), batch=n)]
 
 
@@ -101,7 +103,8 @@ EXERCISES = [
                      variants={"rel_error_mean": _mean_rel_error, "rel_error_denominator": _rel_error_max_denominator,
                                "rel_error_abs_of_sum": _rel_error_abs_of_sum}),
     FunctionExercise("dense_backward", dense_backward, _dense_cases, outputs=("dx", "dW", "db"),
-                     variants={"summed_over_everything": lambda x, W, dout: (dout @ W.T, x.T @ dout, np.full(dout.shape[1], dout.sum()))}),
+                     variants={"summed_over_everything":
+                                   lambda x, W, dout: (dout @ W.T, x.T @ dout, np.full(dout.shape[1], dout.sum()))}),
     FunctionExercise("sigmoid_backward", sigmoid_backward, _sigmoid_cases,
                      variants={"grad_of_activated": lambda out, dout: dout * sigmoid(out) * (1 - sigmoid(out)),
                                "missing_local_derivative": lambda out, dout: dout,
@@ -110,8 +113,11 @@ EXERCISES = [
                      variants={"missing_activation_derivative": _no_relu_derivative,
                                "relu_grad_at_zero": _two_layer_with_mask(lambda h_pre: h_pre >= 0)}),
     FunctionExercise("l2_grads", l2_grads, _l2_cases, outputs=("dW", "db"),
-                     variants={"regularised_bias": lambda x, dout, W, b, reg: (x.T @ dout + reg * W, dout.sum(axis=0) + reg * b),
+                     variants={"regularised_bias":
+                                   lambda x, dout, W, b, reg: (x.T @ dout + reg * W, dout.sum(axis=0) + reg * b),
                                "regularisation_missing": lambda x, dout, W, b, reg: (x.T @ dout, dout.sum(axis=0)),
-                               "regularisation_halved": lambda x, dout, W, b, reg: (x.T @ dout + reg * W / 2, dout.sum(axis=0)),
-                               "l2_grad_doubled": lambda x, dout, W, b, reg: (x.T @ dout + 2 * reg * W, dout.sum(axis=0))}),
+                               "regularisation_halved":
+                                   lambda x, dout, W, b, reg: (x.T @ dout + reg * W / 2, dout.sum(axis=0)),
+                               "l2_grad_doubled":
+                                   lambda x, dout, W, b, reg: (x.T @ dout + 2 * reg * W, dout.sum(axis=0))}),
 ]

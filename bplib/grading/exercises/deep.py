@@ -142,7 +142,8 @@ class ClipExercise(Exercise):
             report.cases += 1
             grads = [rng.standard_normal(s) * scale for s in shapes[:count]]
             grads[0].flat[0] = 4 * scale  # one large entry: clipping entries and clipping the norm differ there
-            case = f"{count} parameter{'s' if count > 1 else ''} with gradient norm {'above' if scale > 1 else 'below'} max_norm = {max_norm}"
+            case = (f"{count} parameter{'s' if count > 1 else ''} with gradient norm "
+                    f"{'above' if scale > 1 else 'below'} max_norm = {max_norm}")
             params = [hand_over(fn, Parameter(rng.standard_normal(s))) for s in shapes[:count]]
             for p, g in zip(params, grads):
                 add_into(p, "grad", g)
@@ -206,7 +207,8 @@ def _running_variants(x, mean0, var0, momentum):
     mean, var = x.mean(0), x.var(0)
     n = len(x)
     return {
-        "bn_momentum_reversed": (momentum * mean0 + (1 - momentum) * mean, momentum * var0 + (1 - momentum) * var * n / (n - 1)),
+        "bn_momentum_reversed": (momentum * mean0 + (1 - momentum) * mean,
+                                 momentum * var0 + (1 - momentum) * var * n / (n - 1)),
         "bn_running_var_biased": ((1 - momentum) * mean0 + momentum * mean, (1 - momentum) * var0 + momentum * var),
         "bn_running_overwritten": (mean, var * n / (n - 1)),
         "bn_running_not_updated": (mean0, var0),
@@ -263,9 +265,11 @@ class BatchNormExercise(Exercise):
             report.cases += 1
             ok, out = _call(report, student.forward, f"forward of {what}", x, allowed=self.allowed)
             expected = ref.forward(x)
-            if not ok or not compare(report, out, expected, f"forward of {what}", variants=_bn_forward_variants(x, gamma, beta, eps)):
+            if not ok or not compare(report, out, expected, f"forward of {what}",
+                                     variants=_bn_forward_variants(x, gamma, beta, eps)):
                 return
-            if not self._running_stats(student, ref, report, f"after the forward of {what}", _running_variants(x, mean0, var0, momentum)):
+            if not self._running_stats(student, ref, report, f"after the forward of {what}",
+                                       _running_variants(x, mean0, var0, momentum)):
                 return
             dout = rng.standard_normal((n, d))
             report.cases += 1
@@ -288,13 +292,15 @@ class BatchNormExercise(Exercise):
     def _running_stats(self, student, ref, report: Report, when: str, variants: dict) -> bool:
         for i, attr in enumerate(("running_mean", "running_var")):
             got = getattr(student, attr, None)
-            if not compare(report, got, getattr(ref, attr), f"{attr} {when}", variants={k: v[i] for k, v in variants.items()}):
+            if not compare(report, got, getattr(ref, attr), f"{attr} {when}",
+                           variants={k: v[i] for k, v in variants.items()}):
                 return False
         return True
 
     def _eval_mode(self, student, ref, n, d, case, report: Report, rng) -> None:
         if not callable(getattr(student, "eval", None)):
-            report.fail("missing_attribute", attr="eval", when="__init__", hint="subclass Layer, which provides train() and eval()")
+            report.fail("missing_attribute", attr="eval", when="__init__",
+                        hint="subclass Layer, which provides train() and eval()")
             return
         ok, _ = _call(report, student.eval, f"{case}.eval()", allowed=self.allowed)
         if not ok:
@@ -307,7 +313,8 @@ class BatchNormExercise(Exercise):
         ok, out = _call(report, student.forward, f"forward of {what}", x, allowed=self.allowed)
         expected = ref.forward(x)
         batch_stats = ref.gamma.value * _normalised(x, ref.eps)[0] + ref.beta.value
-        if not ok or not compare(report, out, expected, f"forward of {what}", variants={"bn_batch_stats_in_eval": batch_stats}):
+        if not ok or not compare(report, out, expected, f"forward of {what}",
+                                 variants={"bn_batch_stats_in_eval": batch_stats}):
             return
         for i, attr in enumerate(("running_mean", "running_var")):
             got = as_checked_array(getattr(student, attr, None), report, attr)
@@ -359,7 +366,8 @@ class ResidualExercise(Exercise):
         ok, out = _call(report, student.forward, f"forward of {what}", x, allowed=self.allowed)
         expected = ref.forward(x)
         if not ok or not compare(report, out, expected, f"forward of {what}",
-                                 variants={"residual_forward_missing_skip": expected - x, "residual_forward_doubled": expected + x}):
+                                 variants={"residual_forward_missing_skip": expected - x,
+                                           "residual_forward_doubled": expected + x}):
             return
         dout = rng.standard_normal((n, d))
         report.cases += 1
@@ -368,10 +376,12 @@ class ResidualExercise(Exercise):
             return
         expected_dx = ref.backward(dout)
         if not compare(report, dx, expected_dx, f"backward of {what} (dx)", batch=n,
-                       variants={"residual_backward_missing_identity": expected_dx - dout, "residual_backward_skip_only": dout}):
+                       variants={"residual_backward_missing_identity": expected_dx - dout,
+                                 "residual_backward_skip_only": dout}):
             return
         for got, want in zip(inner.parameters(), ref.parameters()):
-            if not compare(report, got.grad, want.grad, f"backward of {what} ({want.name}.grad of the inner Dense)", batch=n,
+            if not compare(report, got.grad, want.grad, f"backward of {what} ({want.name}.grad of the inner Dense)",
+                           batch=n,
                            variants={"residual_inner_backward_skipped": np.zeros_like(want.grad)}):
                 return
         self._parameters_and_mode(student, inner, report, case)

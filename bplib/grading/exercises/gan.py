@@ -36,7 +36,8 @@ def _softplus(s):
 
 def _d_loss_cases(rng, hidden):
     sizes = [(5, 3), (2, 6)] if hidden else [(4, 7), (6, 3)]
-    cases = [Case(f"{m} real and {k} fake random logits", (rng.standard_normal((m, 1)) * 2, rng.standard_normal((k, 1)) * 2))
+    cases = [Case(f"{m} real and {k} fake random logits",
+                  (rng.standard_normal((m, 1)) * 2, rng.standard_normal((k, 1)) * 2))
              for m, k in sizes]
     big_real, big_fake = np.array([[1e4], [-1e4], [3.0]]), np.array([[-1e4], [1e4]])
     cases.append(Case("logits as large as ±1e4 (3 real, 2 fake)", (big_real, big_fake)))
@@ -129,9 +130,11 @@ class GeneratorBackwardExercise(Exercise):
             right = _players(seed, z_dim, x_dim, hidden)
             expected_loss = self.reference(*right, z)
             expected = _flat(p.grad for p in right[0].parameters())
-            wrong = {key: _generator_grads(*_players(seed, z_dim, x_dim, hidden), z, upstream) for key, upstream in _G_UPSTREAM.items()}
+            wrong = {key: _generator_grads(*_players(seed, z_dim, x_dim, hidden), z, upstream)
+                     for key, upstream in _G_UPSTREAM.items()}
             if x_dim == 1:  # D's logit gradient has the shape of a 1-D sample: a missing D.backward raises nothing
-                wrong["gan_g_not_through_d"] = _generator_grads(*_players(seed, z_dim, x_dim, hidden), z, gan.generator_loss, through_d=False)
+                wrong["gan_g_not_through_d"] = _generator_grads(*_players(seed, z_dim, x_dim, hidden), z,
+                                                                gan.generator_loss, through_d=False)
             got = _flat(p.grad for p in generator.parameters())
             if not compare(report, got, expected, f"{case} (the generator's gradients)", batch=k,
                            variants={key: v[1] for key, v in wrong.items()}):
@@ -194,15 +197,16 @@ def _step(variant: str):
     return step
 
 
-_STEP_VARIANTS = ("gan_g_step_first", "gan_steps_not_alternating", "gan_generator_against_old_d", "gan_d_grads_not_zeroed",
-                  "gan_g_grads_not_zeroed", "gan_d_loss_into_generator")
+_STEP_VARIANTS = ("gan_g_step_first", "gan_steps_not_alternating", "gan_generator_against_old_d",
+                  "gan_d_grads_not_zeroed", "gan_g_grads_not_zeroed", "gan_d_loss_into_generator")
 
 
 def _game(seed: int, z_dim: int, x_dim: int, hidden: bool):
     generator, discriminator = _players(seed, z_dim, x_dim, hidden)
     # Plain SGD with different rates: each player's update is its gradient, scaled, so the
     # weights after a step show whose gradient went where.
-    return generator, discriminator, optim.SGD(generator.parameters(), lr=0.5), optim.SGD(discriminator.parameters(), lr=0.3)
+    return (generator, discriminator, optim.SGD(generator.parameters(), lr=0.5),
+            optim.SGD(discriminator.parameters(), lr=0.3))
 
 
 @dataclass
@@ -231,11 +235,14 @@ class TrainStepExercise(Exercise):
             wrong_losses = {key: _step(key)(*players, x_real, z) for key, players in wrong.items()}
             for index, player in ((1, "discriminator"), (0, "generator")):
                 got = _flat(p.value for p in student[index].parameters())
-                if not compare(report, got, _flat(p.value for p in right[index].parameters()), f"{case} (the {player}'s weights after it)",
-                               variants={key: _flat(p.value for p in players[index].parameters()) for key, players in wrong.items()}):
+                if not compare(report, got, _flat(p.value for p in right[index].parameters()),
+                               f"{case} (the {player}'s weights after it)",
+                               variants={key: _flat(p.value for p in players[index].parameters())
+                                         for key, players in wrong.items()}):
                     return
             if not isinstance(losses, (tuple, list)) or len(losses) != 2:
-                report.fail("wrong_length", case=case, got=len(losses) if isinstance(losses, (tuple, list)) else 1, expected=2)
+                report.fail("wrong_length", case=case, got=len(losses) if isinstance(losses, (tuple, list)) else 1,
+                            expected=2)
                 return
             for i, what in enumerate(("d_loss", "g_loss")):
                 if not compare(report, losses[i], expected[i], f"{case} ({what})",
@@ -245,7 +252,8 @@ class TrainStepExercise(Exercise):
 
 EXERCISES = [
     FunctionExercise("discriminator_loss", gan.discriminator_loss, _d_loss_cases, _D_LOSS_VARIANTS,
-                     outputs=("loss", "d_real", "d_fake"), nonfinite_key="gan_loss_overflow", allowed=(activations, _checks)),
+                     outputs=("loss", "d_real", "d_fake"), nonfinite_key="gan_loss_overflow",
+                     allowed=(activations, _checks)),
     FunctionExercise("generator_loss", gan.generator_loss, _g_loss_cases, _G_LOSS_VARIANTS, outputs=("loss", "d_fake"),
                      nonfinite_key="gan_loss_overflow", allowed=(activations, _checks)),
     GeneratorBackwardExercise("generator_backward", gan.generator_backward),

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ...data import minibatches
 from ..exercise import Case, FunctionExercise
 from ..stateful import MinibatchExercise
 
@@ -18,7 +19,8 @@ def _regression_cases(rng, hidden):
     for n, d in ((8, 3), (11, 2)) if hidden else ((9, 4), (5, 3)):
         X, y, w = rng.standard_normal((n, d)), rng.standard_normal(n), rng.standard_normal(d)
         cases.append(Case(f"random X of shape ({n}, {d})", (X, y, w, float(rng.standard_normal())), batch=n))
-    cases.append(Case("a single sample, X of shape (1, 4)", (rng.standard_normal((1, 4)), rng.standard_normal(1), rng.standard_normal(4), 0.5), batch=1))
+    one = (rng.standard_normal((1, 4)), rng.standard_normal(1), rng.standard_normal(4), 0.5)
+    cases.append(Case("a single sample, X of shape (1, 4)", one, batch=1))
     return cases
 
 
@@ -63,19 +65,13 @@ def _aliased(grad_fn, w0, lr, steps):
     return np.tile(final, (steps + 1, 1))
 
 
-def minibatches(X, y, batch_size, rng):
-    order = rng.permutation(len(X))
-    for start in range(0, len(X), batch_size):
-        idx = order[start:start + batch_size]
-        yield X[idx], y[idx]
-
-
 EXERCISES = [
     FunctionExercise("linear_regression_grad", linear_regression_grad, _regression_cases, outputs=("dw", "db")),
     FunctionExercise("gradient_descent", gradient_descent, _descent_cases,
                      variants={"ascent": _ascent, "trajectory_aliased": _aliased,
                                "trajectory_missing_start": lambda *args: gradient_descent(*args)[1:],
-                               "one_step_short": lambda f, w0, lr, steps: gradient_descent(f, w0, lr, max(steps - 1, 0)),
+                               "one_step_short":
+                                   lambda f, w0, lr, steps: gradient_descent(f, w0, lr, max(steps - 1, 0)),
                                "one_step_too_many": lambda f, w0, lr, steps: gradient_descent(f, w0, lr, steps + 1)}),
     MinibatchExercise("minibatches", minibatches),
 ]

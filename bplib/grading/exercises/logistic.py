@@ -74,7 +74,8 @@ def _train_cases(rng, hidden):
     # Another number of features: a loop that sizes w from a notebook variable fails here.
     X3, y3 = _data(rng, 15 if not hidden else 11, 3 if not hidden else 4)
     return [
-        Case("20 samples, lr = 0.5, 30 epochs" if not hidden else "25 samples, lr = 0.5, 30 epochs", (X, y), {"lr": 0.5, "epochs": 30}),
+        Case("20 samples, lr = 0.5, 30 epochs" if not hidden else "25 samples, lr = 0.5, 30 epochs", (X, y),
+             {"lr": 0.5, "epochs": 30}),
         Case("lr = 0.1, 5 epochs", (X, y), {"lr": 0.1, "epochs": 5}),
         Case(f"{len(X3)} samples with {X3.shape[1]} features, lr = 0.3, 8 epochs", (X3, y3), {"lr": 0.3, "epochs": 8}),
     ]
@@ -86,14 +87,19 @@ def _train_ascent(X, y, lr=0.1, epochs=100):
 
 EXERCISES = [
     FunctionExercise("predict_proba", predict_proba, _proba_cases, nonfinite_key="overflow_sigmoid",
-                     variants={"bias_missing": lambda X, w, b: sigmoid(X @ w), "bias_after_sigmoid": lambda X, w, b: sigmoid(X @ w) + b}),
+                     variants={"bias_missing": lambda X, w, b: sigmoid(X @ w),
+                               "bias_after_sigmoid": lambda X, w, b: sigmoid(X @ w) + b}),
     FunctionExercise("logistic_grad", logistic_grad, _grad_cases, outputs=("dw", "db"),
                      variants={"bce_sigmoid_cancel": _with_sigmoid_derivative, "mse_on_sigmoid": _mse_on_sigmoid,
                                "bias_missing": lambda X, y, w, b: logistic_grad(X, y, w, 0.0),
-                               "divided_by_features": lambda X, y, w, b: (X.T @ (predict_proba(X, w, b) - y) / X.shape[1],
-                                                                          float(np.mean(predict_proba(X, w, b) - y)))}),
-    FunctionExercise("train_logistic", train_logistic, _train_cases, outputs=("w", "b"), depends_on=("logistic_grad",),
+                               "divided_by_features": lambda X, y, w, b: (
+                                   X.T @ (predict_proba(X, w, b) - y) / X.shape[1],
+                                   float(np.mean(predict_proba(X, w, b) - y)))}),
+    FunctionExercise("train_logistic", train_logistic, _train_cases, outputs=("w", "b"),
+                     depends_on=("logistic_grad",),
                      variants={"ascent": _train_ascent, "bias_not_updated": _train_without_bias,
-                               "wrong_step_count": lambda X, y, lr=0.1, epochs=100: train_logistic(X, y, lr, epochs + 1),
-                               "one_step_short": lambda X, y, lr=0.1, epochs=100: train_logistic(X, y, lr, epochs - 1)}),
+                               "wrong_step_count":
+                                   lambda X, y, lr=0.1, epochs=100: train_logistic(X, y, lr, epochs + 1),
+                               "one_step_short":
+                                   lambda X, y, lr=0.1, epochs=100: train_logistic(X, y, lr, epochs - 1)}),
 ]

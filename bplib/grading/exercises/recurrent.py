@@ -48,8 +48,8 @@ def _step_backward_cases(rng, hidden):
     for n, d, h in _step_sizes(hidden):
         x, h_prev, Wx, Wh, b = _rnn_inputs(rng, n, d, h)
         state = recurrent.rnn_step_forward(x, h_prev, Wx, Wh, b)
-        cases.append(Case(f"x of shape {(n, d)}, h of shape {(n, h)}, a random dh", (rng.standard_normal((n, h)), x, h_prev, state, Wx, Wh),
-                          batch=n))
+        cases.append(Case(f"x of shape {(n, d)}, h of shape {(n, h)}, a random dh",
+                          (rng.standard_normal((n, h)), x, h_prev, state, Wx, Wh), batch=n))
     return cases
 
 
@@ -192,8 +192,9 @@ _LSTM_BACKWARD_VARIANTS = {
 
 # What bplib's RNN and LSTM layers run: absent from the sandbox while the steps are graded (the
 # layers still work in the notebook's cells, which the judge serves).
-_LAYER_FUNCTIONS = tuple(f"bplib.recurrent.{name}" for name in ("rnn_forward", "lstm_forward", "lstm_backward", "_gates",
-                                                                  "_lstm_da", "_weight_gradients"))
+_LAYER_FUNCTIONS = tuple(f"bplib.recurrent.{name}"
+                         for name in ("rnn_forward", "lstm_forward", "lstm_backward", "_gates",
+                                      "_lstm_da", "_weight_gradients"))
 
 EXERCISES = [
     FunctionExercise("rnn_step_forward", recurrent.rnn_step_forward, _step_forward_cases, _STEP_FORWARD_VARIANTS,

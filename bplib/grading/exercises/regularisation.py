@@ -63,7 +63,8 @@ class PenaltyExercise(Exercise):
             params = [hand_over(fn, Parameter(w.copy())) for w in ws]
             for p, g in zip(params, grads):
                 add_into(p, "grad", g)
-            ok, value = _call(report, fn, case, params, reg, allowed=self.allowed, copy=False, nonfinite_key=self.nonfinite_key)
+            ok, value = _call(report, fn, case, params, reg, allowed=self.allowed, copy=False,
+                              nonfinite_key=self.nonfinite_key)
             if not ok:
                 return
             expected_params = [Parameter(w.copy()) for w in ws]
@@ -85,7 +86,8 @@ class PenaltyExercise(Exercise):
                 if not compare(report, got, want.grad, label, nonfinite_key=self.nonfinite_key,
                                variants={k: grads[i] + v[1][i] for k, v in wrong.items()}):
                     return
-            compare(report, value, expected, f"{case} (the penalty returned)", variants={k: v[0] for k, v in wrong.items()})
+            compare(report, value, expected, f"{case} (the penalty returned)",
+                    variants={k: v[0] for k, v in wrong.items()})
 
 
 # ---------------------------------------------------------------- Dropout
@@ -205,7 +207,8 @@ class DropoutExercise(Exercise):
 
     def _eval_mode(self, layer, p, x, rng, report: Report, case: str) -> None:
         if not callable(getattr(layer, "eval", None)):
-            report.fail("missing_attribute", attr="eval", when="__init__", hint="subclass Layer, which provides train() and eval()")
+            report.fail("missing_attribute", attr="eval", when="__init__",
+                        hint="subclass Layer, which provides train() and eval()")
             return
         report.cases += 1
         what = f"{case} in evaluation mode"
@@ -216,8 +219,9 @@ class DropoutExercise(Exercise):
         if not ok or not compare(report, out, x, f"forward of {what}",
                                  variants={"dropout_eval_rescaled": x * (1 - p), "dropout_eval_divided": x / (1 - p)}):
             got = as_checked_array(out, Report(""), "") if ok else None
-            if got is not None and got.shape == x.shape and (got == 0).any() and report.problems[-1][0] in ("wrong_values", "constant_ratio"):
-                report.problems[-1] = ("dropout_in_eval", {"name": self.name, "case": f"forward of {what}"})
+            if (got is not None and got.shape == x.shape and (got == 0).any()
+                    and report.last_problem in ("wrong_values", "constant_ratio")):
+                report.revise("dropout_in_eval", case=f"forward of {what}")
             return
         dout = rng.standard_normal(x.shape)
         ok, dx = _call(report, layer.backward, f"backward of {what}", dout, allowed=self.allowed)
@@ -326,13 +330,15 @@ class EarlyStoppingExercise(Exercise):
     def run(self, cls: type, report: Report, rng: np.random.Generator, hidden: bool) -> None:
         for patience, min_delta, losses in _CURVES[hidden]:
             report.cases += 1
-            case = f"EarlyStopping(patience={patience}, min_delta={min_delta}) stepped through a validation curve of {len(losses)} epochs"
+            case = (f"EarlyStopping(patience={patience}, min_delta={min_delta}) stepped through a validation curve "
+                    f"of {len(losses)} epochs")
             got = _run_stopper(cls, patience, min_delta, losses, report, case, self.allowed)
             if got is None:
                 return
             expected = _run_stopper(self.reference, patience, min_delta, losses)
             wrong = {k: _run_stopper(v, patience, min_delta, losses) for k, v in _STOPPING_VARIANTS.items()}
-            for i, what in enumerate(("the values step returned", "best_epoch after each step", "best_loss after each step")):
+            for i, what in enumerate(("the values step returned", "best_epoch after each step",
+                                      "best_loss after each step")):
                 if not compare(report, np.array(got[i], dtype=float), expected[i], f"{case} ({what})",
                                variants={k: v[i] for k, v in wrong.items()}):
                     return
@@ -344,12 +350,14 @@ class EarlyStoppingExercise(Exercise):
 def _shift_cases(rng, hidden):
     n, h, w = (2, 6, 7) if hidden else (3, 5, 4)
     shifts = [(-2, 3), (3, 0), (1, -1), (0, 2)] if hidden else [(1, 0), (0, -1), (2, 1), (-1, -2), (0, 0)]
-    cases = [Case(f"random ({n}, {h}, {w}) images, dy={dy}, dx={dx}", (rng.random((n, h, w)), dy, dx)) for dy, dx in shifts]
+    cases = [Case(f"random ({n}, {h}, {w}) images, dy={dy}, dx={dx}", (rng.random((n, h, w)), dy, dx))
+             for dy, dx in shifts]
     cases += [
-        Case(f"random ({n}, {h}, {w}) images shifted by more than their height, dy={h + 1}, dx=0", (rng.random((n, h, w)), h + 1, 0)),
+        Case(f"random ({n}, {h}, {w}) images shifted by more than their height, dy={h + 1}, dx=0",
+             (rng.random((n, h, w)), h + 1, 0)),
         Case(f"flat ({n}, {h * w}) images", (rng.random((n, h * w)), 1, 0),
-             raises="shift_images takes images of shape (N, H, W): raise a ValueError naming that shape when images.ndim != 3, "
-                    "rather than shifting the wrong axes"),
+             raises="shift_images takes images of shape (N, H, W): raise a ValueError naming that shape "
+                    "when images.ndim != 3, rather than shifting the wrong axes"),
     ]
     return cases
 
@@ -372,5 +380,6 @@ EXERCISES = [
     DropoutExercise("Dropout", Dropout),
     EarlyStoppingExercise("EarlyStopping", EarlyStopping),
     FunctionExercise("shift_images", shift_images, _shift_cases,
-                     variants={"shift_wraps_around": _rolled, "shift_axes_swapped": _swapped, "shift_wrong_direction": _backwards}),
+                     variants={"shift_wraps_around": _rolled, "shift_axes_swapped": _swapped,
+                               "shift_wrong_direction": _backwards}),
 ]
