@@ -2,12 +2,45 @@
 
 A wrong shape that numpy broadcasts silently is the hardest bug a student meets, so bplib
 refuses ambiguous input early, with a message that names the shape or dtype it expected.
+
+It also holds :func:`as_rng`, the one place where an ``rng`` argument becomes a Generator.
 """
 from __future__ import annotations
 
 import numpy as np
 
 FLOAT_DTYPES = (np.float32, np.float64)
+
+# What every ``rng`` argument of bplib accepts: see as_rng.
+RngLike = int | np.integer | np.random.Generator | None
+
+
+def as_rng(rng: RngLike) -> np.random.Generator:
+    """Return the Generator an ``rng`` argument stands for (the rule is in bplib's docstring, "Randomness").
+
+    - an int seed ``k`` >= 0 gives a fresh ``np.random.default_rng(k)``;
+    - a ``np.random.Generator`` is returned as it is, so the caller's draws advance it;
+    - None gives a Generator seeded from the operating system, different on every call.
+
+    Raises
+    ------
+    ValueError
+        For anything else: a bool (``rng=True`` is surely a slip), a float, a negative int, or
+        another kind of generator (``np.random.RandomState``, the ``np.random`` module).
+    """
+    if isinstance(rng, np.random.Generator):
+        return rng
+    if rng is None:
+        return np.random.default_rng()
+    # bool is a subclass of int, so it must be refused before the int test lets it through.
+    if isinstance(rng, (int, np.integer)) and not isinstance(rng, bool):
+        if rng < 0:
+            raise ValueError(f"rng as an int seed must be >= 0; got {rng}")
+        return np.random.default_rng(int(rng))
+    shown = f"{type(rng).__name__} {rng!r}" if len(repr(rng)) <= 40 else type(rng).__name__
+    raise ValueError(
+        f"rng must be None, an int seed or a numpy.random.Generator (e.g. np.random.default_rng(0)); got {shown}"
+    )
 
 
 def as_float_array(x, name: str = "x") -> np.ndarray:

@@ -44,7 +44,7 @@ import operator
 
 import numpy as np
 
-from ._checks import FLOAT_DTYPES, as_float_array, require_shape
+from ._checks import FLOAT_DTYPES, RngLike, as_float_array, as_rng, require_shape
 from .layers import Layer, Parameter
 
 
@@ -94,7 +94,8 @@ def im2col(x: np.ndarray, kernel_size, stride=1, padding=0, out: np.ndarray | No
         ``cols[(c, i, j), (y, x, n)] = x_pad[n, c, s·y + i, s·x + j]``, with the row index
         (c, i, j) and the column index (y, x, n) flattened in that order (row-major).
     """
-    (kh, kw), (sh, sw), (ph, pw) = _pair(kernel_size, "kernel_size", 1), _pair(stride, "stride", 1), _pair(padding, "padding", 0)
+    (kh, kw), (sh, sw), (ph, pw) = (_pair(kernel_size, "kernel_size", 1), _pair(stride, "stride", 1),
+                                    _pair(padding, "padding", 0))
     N, C, H, W = x.shape
     Ho, Wo = output_size(H, kh, sh, ph), output_size(W, kw, sw, pw)
     # The padded images in the order of cols, channels first and images last: (C, Hp, Wp, N).
@@ -131,7 +132,8 @@ def col2im(cols: np.ndarray, x_shape: tuple, kernel_size, stride=1, padding=0) -
     -------
     dx : np.ndarray, shape (N, C, H, W), cols' dtype
     """
-    (kh, kw), (sh, sw), (ph, pw) = _pair(kernel_size, "kernel_size", 1), _pair(stride, "stride", 1), _pair(padding, "padding", 0)
+    (kh, kw), (sh, sw), (ph, pw) = (_pair(kernel_size, "kernel_size", 1), _pair(stride, "stride", 1),
+                                    _pair(padding, "padding", 0))
     N, C, H, W = x_shape
     Ho, Wo = output_size(H, kh, sh, ph), output_size(W, kw, sw, pw)
     cols = cols.reshape(C, kh, kw, Ho, Wo, N)
@@ -169,7 +171,7 @@ class Conv2d(Layer):
         fan_in = C·kh·kw (``kaiming_uniform_`` with a = √5, for W).
     """
 
-    def __init__(self, in_channels: int, out_channels: int, kernel_size, stride=1, padding=0, rng=None,
+    def __init__(self, in_channels: int, out_channels: int, kernel_size, stride=1, padding=0, rng: RngLike = None,
                  dtype=np.float64) -> None:
         for name, value in (("in_channels", in_channels), ("out_channels", out_channels)):
             if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
@@ -182,7 +184,7 @@ class Conv2d(Layer):
         self.padding = _pair(padding, "padding", 0)
         kh, kw = self.kernel_size
         bound = 1.0 / np.sqrt(in_channels * kh * kw)
-        gen = np.random.default_rng(rng)
+        gen = as_rng(rng)
         self.W = Parameter(gen.uniform(-bound, bound, (out_channels, in_channels, kh, kw)).astype(dtype), "W")
         self.b = Parameter(gen.uniform(-bound, bound, out_channels).astype(dtype), "b")
         self._cols: np.ndarray | None = None
@@ -193,7 +195,8 @@ class Conv2d(Layer):
         return {"kernel_size": self.kernel_size, "stride": self.stride, "padding": self.padding}
 
     def _output_size(self, x_shape: tuple) -> tuple[int, int]:
-        return tuple(output_size(size, k, s, p) for size, k, s, p in zip(x_shape[2:], self.kernel_size, self.stride, self.padding))
+        return tuple(output_size(size, k, s, p)
+                     for size, k, s, p in zip(x_shape[2:], self.kernel_size, self.stride, self.padding))
 
     def _scratch(self, name: str, shape: tuple, dtype) -> np.ndarray:
         """An array of this shape and dtype, kept for the next batch: its content is overwritten.

@@ -10,6 +10,8 @@ from typing import Callable
 
 import numpy as np
 
+from ._checks import RngLike, as_rng
+
 
 def _centred_differences(f: Callable, x: np.ndarray, eps: float, difference: Callable) -> np.ndarray:
     """Perturb x one entry at a time; entry ix of the result is difference(f(x+h), f(x-h)) / 2h.
@@ -18,7 +20,8 @@ def _centred_differences(f: Callable, x: np.ndarray, eps: float, difference: Cal
     perturbation would otherwise change.
     """
     if not isinstance(x, np.ndarray) or x.dtype.kind != "f":
-        raise ValueError(f"x must be a float ndarray (float64 recommended); got {type(x).__name__} {getattr(x, 'dtype', '')}")
+        raise ValueError("x must be a float ndarray (float64 recommended); "
+                         f"got {type(x).__name__} {getattr(x, 'dtype', '')}")
     grad = np.zeros_like(x)
     for ix in np.ndindex(x.shape):
         original = x[ix]
@@ -51,7 +54,8 @@ def numerical_gradient(f: Callable[[np.ndarray], float], x: np.ndarray, eps: flo
     return _centred_differences(f, x, eps, lambda f_plus, f_minus: float(f_plus - f_minus))
 
 
-def numerical_gradient_array(f: Callable[[np.ndarray], np.ndarray], x: np.ndarray, dout: np.ndarray, eps: float = 1e-5) -> np.ndarray:
+def numerical_gradient_array(f: Callable[[np.ndarray], np.ndarray], x: np.ndarray, dout: np.ndarray,
+                             eps: float = 1e-5) -> np.ndarray:
     """d sum(f(x) * dout) / d x by centred differences, for an array-valued f.
 
     The same as ``numerical_gradient(lambda x: np.sum(f(x) * dout), x)``, but the difference
@@ -84,7 +88,7 @@ def rel_error(a, b) -> float:
     return float(np.max(np.abs(a - b) / np.maximum(np.abs(a) + np.abs(b), 1e-8)))
 
 
-def check_layer(layer, x, seed: int = 0, eps: float = 1e-5) -> dict[str, float]:
+def check_layer(layer, x, rng: RngLike = 0, eps: float = 1e-5) -> dict[str, float]:
     """Compare a layer's backward pass with numerical gradients.
 
     The scalar checked is sum(layer(x) * dout) for a random upstream gradient ``dout``: its
@@ -97,8 +101,8 @@ def check_layer(layer, x, seed: int = 0, eps: float = 1e-5) -> dict[str, float]:
     layer : Layer
         Anything with forward, backward and parameters().
     x : np.ndarray, shape (N, D), float64
-    seed : int
-        Seed of the upstream gradient.
+    rng : None, int or np.random.Generator
+        Source of the upstream gradient; the default 0 gives the same one on every call.
 
     Returns
     -------
@@ -108,7 +112,7 @@ def check_layer(layer, x, seed: int = 0, eps: float = 1e-5) -> dict[str, float]:
         Parameter gradients are left as they were before the call.
     """
     x = np.array(x, dtype=np.float64)
-    dout = np.random.default_rng(seed).standard_normal(np.shape(layer.forward(x)))
+    dout = as_rng(rng).standard_normal(np.shape(layer.forward(x)))
     params = layer.parameters()
     saved = [p.grad.copy() for p in params]
     for p in params:

@@ -28,7 +28,7 @@ from __future__ import annotations
 import numpy as np
 
 from . import activations as F
-from ._checks import FLOAT_DTYPES, as_float_array, require_shape
+from ._checks import FLOAT_DTYPES, RngLike, as_float_array, as_rng, require_shape
 from .layers import Layer, Parameter
 
 
@@ -37,7 +37,7 @@ class _Recurrent(Layer):
 
     _n_gates = 1
 
-    def __init__(self, input_size: int, hidden_size: int, rng=None, dtype=np.float64) -> None:
+    def __init__(self, input_size: int, hidden_size: int, rng: RngLike = None, dtype=np.float64) -> None:
         for name, value in (("input_size", input_size), ("hidden_size", hidden_size)):
             if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
                 raise ValueError(f"{name} must be a positive int; got {value!r}")
@@ -45,7 +45,7 @@ class _Recurrent(Layer):
             raise ValueError(f"dtype must be float32 or float64; got {np.dtype(dtype)}")
         D, H, G = int(input_size), int(hidden_size), self._n_gates
         self.input_size, self.hidden_size = D, H
-        gen = np.random.default_rng(rng)
+        gen = as_rng(rng)
         bound = 1.0 / np.sqrt(H)  # PyTorch's init for every weight and bias of RNN and LSTM
         self.Wx = Parameter(gen.uniform(-bound, bound, (D, G * H)).astype(dtype), "Wx")
         self.Wh = Parameter(gen.uniform(-bound, bound, (H, G * H)).astype(dtype), "Wh")

@@ -52,25 +52,25 @@ def test_conv2d_backward_matches_numerical_gradient(kernel_size, stride, padding
     # The output is linear in x and in W: the centred difference has no truncation error, and a
     # step of 1e-3 keeps its round-off below 1e-12 (with 1e-5, entries of dx near 1e-5 would
     # show relative errors near 1e-7 from round-off alone).
-    errors = check_layer(layer, rng.standard_normal((N, C, H, W)), seed=7, eps=1e-3)
+    errors = check_layer(layer, rng.standard_normal((N, C, H, W)), rng=7, eps=1e-3)
     assert set(errors) == {"x", "W", "b"}
     assert max(errors.values()) < 1e-8, errors
 
 
 @pytest.mark.parametrize("kernel_size, stride", POOL_GEOMETRIES)
 def test_maxpool2d_backward_matches_numerical_gradient(kernel_size, stride, rng):
-    errors = check_layer(MaxPool2d(kernel_size, stride), _distinct((N, C, H, W), rng), seed=7)
+    errors = check_layer(MaxPool2d(kernel_size, stride), _distinct((N, C, H, W), rng), rng=7)
     assert set(errors) == {"x"} and errors["x"] < 1e-8, errors
 
 
 def test_flatten_backward_matches_numerical_gradient(rng):
-    errors = check_layer(Flatten(), rng.standard_normal((N, C, H, W)), seed=7)
+    errors = check_layer(Flatten(), rng.standard_normal((N, C, H, W)), rng=7)
     assert errors["x"] < 1e-8, errors
 
 
 def test_small_cnn_backward_matches_numerical_gradient(rng):
     model = Sequential(Conv2d(C, F, 3, padding=1, rng=1), ReLU(), MaxPool2d(2), Flatten(), Dense(F * 3 * 3, 5, rng=2))
-    errors = check_layer(model, _distinct((N, C, H, W), rng, gap=0.05), seed=3)
+    errors = check_layer(model, _distinct((N, C, H, W), rng, gap=0.05), rng=3)
     assert len(errors) == 5 and max(errors.values()) < 1e-7, errors
 
 
@@ -176,7 +176,8 @@ def test_conv2d_returns_new_arrays(n, rng):
     assert out.flags.c_contiguous and dx.flags.c_contiguous
 
 
-@pytest.mark.parametrize("make", [lambda: Conv2d(C, F, (3, 2), stride=2, padding=1, rng=0), lambda: MaxPool2d(2), Flatten],
+@pytest.mark.parametrize("make",
+                         [lambda: Conv2d(C, F, (3, 2), stride=2, padding=1, rng=0), lambda: MaxPool2d(2), Flatten],
                          ids=["conv", "maxpool", "flatten"])
 def test_float32_stays_float32(make, rng):
     layer = make()

@@ -31,32 +31,24 @@ GENERATORS = {
 # Generators
 # ----------------------------------------------------------------------------------------
 @pytest.mark.parametrize("name", sorted(GENERATORS))
-def test_generators_reproducible_by_default_and_seed_changes_data(name):
+def test_generators_reproducible_by_default_and_rng_changes_data(name):
     make = GENERATORS[name]
     X1, y1 = make()
     X2, y2 = make()
     np.testing.assert_array_equal(X1, X2)
     np.testing.assert_array_equal(y1, y2)
-    X3, _ = make(seed=1)
+    np.testing.assert_array_equal(X1, make(rng=0)[0])  # the default is rng=0
+    X3, _ = make(rng=1)
     assert not np.array_equal(X1, X3)
+    assert not np.array_equal(make(rng=None)[0], make(rng=None)[0])  # None: fresh entropy
 
 
 @pytest.mark.parametrize("name", sorted(GENERATORS))
-def test_rng_overrides_seed(name):
-    make = GENERATORS[name]
-    Xa, _ = make(seed=0, rng=np.random.default_rng(123))
-    Xb, _ = make(seed=99, rng=np.random.default_rng(123))
-    Xc, _ = make(seed=0)
-    np.testing.assert_array_equal(Xa, Xb)
-    assert not np.array_equal(Xa, Xc)
-
-
-@pytest.mark.parametrize("name", sorted(GENERATORS))
-def test_generators_reject_bad_rng_and_seed(name):
+def test_generators_reject_bad_rng(name):
     with pytest.raises(ValueError, match="Generator"):
         GENERATORS[name](rng=np.random.RandomState(0))
-    with pytest.raises(ValueError, match="seed must be an int"):
-        GENERATORS[name](seed=1.5)
+    with pytest.raises(ValueError, match="int seed"):
+        GENERATORS[name](rng=1.5)
 
 
 def test_linear_shapes_and_line():
@@ -80,8 +72,8 @@ def test_xor_exact_points():
     np.testing.assert_array_equal(X, [[0, 0], [0, 1], [1, 0], [1, 1]])
     np.testing.assert_array_equal(y, [0, 1, 1, 0])
     assert X.dtype == np.float64 and y.dtype == np.int64
-    # Deterministic: the seed does not matter without noise.
-    np.testing.assert_array_equal(data.xor(seed=5)[0], X)
+    # Deterministic: the rng does not matter without noise.
+    np.testing.assert_array_equal(data.xor(rng=5)[0], X)
 
 
 def test_xor_noisy_clusters():
@@ -464,6 +456,8 @@ def test_minibatches_errors_are_raised_at_call_time():
         data.minibatches(np.zeros((5, 2)), np.zeros(4), 2)  # no next() needed
     with pytest.raises(ValueError, match="batch_size must be an int >= 1"):
         data.minibatches(np.zeros((5, 2)), np.zeros(5), 0)
+    with pytest.raises(ValueError, match="rng must be None, an int seed"):
+        data.minibatches(np.zeros((5, 2)), np.zeros(5), 2, shuffle=False, rng=np.random.RandomState(0))
 
 
 # ----------------------------------------------------------------------------------------
@@ -486,12 +480,12 @@ def test_split_reproducible_and_seeded():
     X, y = data.moons()
     a = data.train_test_split(X, y)
     b = data.train_test_split(X, y)
-    c = data.train_test_split(X, y, seed=1)
+    c = data.train_test_split(X, y, rng=1)
     for u, v in zip(a, b):
         np.testing.assert_array_equal(u, v)
     assert not np.array_equal(a[3], c[3]) or not np.array_equal(a[1], c[1])
-    d = data.train_test_split(X, y, rng=np.random.default_rng(7), seed=0)
-    e = data.train_test_split(X, y, rng=np.random.default_rng(7), seed=5)
+    d = data.train_test_split(X, y, rng=np.random.default_rng(7))
+    e = data.train_test_split(X, y, rng=7)
     np.testing.assert_array_equal(d[1], e[1])
 
 

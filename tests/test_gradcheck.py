@@ -5,7 +5,7 @@ from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
 from bplib.gradcheck import check_layer, numerical_gradient, numerical_gradient_array, rel_error
-from bplib.layers import Dense, Layer
+from bplib.layers import Dense
 
 
 @given(arrays(np.float64, st.tuples(st.integers(1, 4), st.integers(1, 5)), elements=st.floats(-3, 3)))

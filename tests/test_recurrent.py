@@ -3,8 +3,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bplib.activations import sigmoid
 from bplib import recurrent
+from bplib.activations import sigmoid
 from bplib.gradcheck import check_layer, numerical_gradient, numerical_gradient_array, rel_error
 from bplib.layers import LSTM, RNN, Layer
 
@@ -41,7 +41,7 @@ def test_backward_matches_numerical_gradient(name, with_state, rng):
     layer = CLASSES[name](D, H, rng=0)
     if with_state:
         layer = _WithInitialState(layer, _states(name, rng))
-    errors = check_layer(layer, rng.standard_normal((N, T, D)), seed=7)
+    errors = check_layer(layer, rng.standard_normal((N, T, D)), rng=7)
     assert set(errors) == {"x", "Wx", "Wh", "b"}
     assert max(errors.values()) < 1e-7, errors
 
@@ -296,7 +296,8 @@ def test_step_functions_are_one_step_of_the_layers(rng):
     x, h0, c0, Wx, Wh, b = _step_arrays(rng, 1)
     rnn = RNN(D, H)
     rnn.Wx.value[...], rnn.Wh.value[...], rnn.b.value[...] = Wx, Wh, b
-    np.testing.assert_allclose(recurrent.rnn_step_forward(x, h0, Wx, Wh, b), rnn.forward(x[:, None], h0)[:, 0], rtol=1e-12)
+    np.testing.assert_allclose(recurrent.rnn_step_forward(x, h0, Wx, Wh, b), rnn.forward(x[:, None], h0)[:, 0],
+                               rtol=1e-12)
     x, h0, c0, Wx, Wh, b = _step_arrays(rng, 4)
     lstm = LSTM(D, H)
     lstm.Wx.value[...], lstm.Wh.value[...], lstm.b.value[...] = Wx, Wh, b
@@ -342,12 +343,15 @@ def test_rnn_backward_is_the_layers_bptt(rng):
 
 
 @pytest.mark.parametrize("call, expected", [
-    (lambda a: recurrent.rnn_step_forward(a["x"], a["h"], a["Wx"], a["Wh"], np.zeros((N, H))), r"b of shape \(4,\)"),
+    (lambda a: recurrent.rnn_step_forward(a["x"], a["h"], a["Wx"], a["Wh"], np.zeros((N, H))),
+     r"b of shape \(4,\)"),
     (lambda a: recurrent.rnn_step_forward(a["x"], a["h"], a["Wx"].T, a["Wh"], a["b"]), r"Wx of shape \(3, 4\)"),
-    (lambda a: recurrent.rnn_step_backward(a["h"][:1], a["x"], a["h"], a["h"], a["Wx"], a["Wh"]), r"dh of shape \(2, 4\)"),
-    (lambda a: recurrent.lstm_step_forward(a["x"], a["h"], a["h"][:, :1], a["Wx4"], a["Wh4"], a["b4"]), r"c_prev of shape \(2, 4\)"),
-    (lambda a: recurrent.rnn_backward(np.zeros((N, T + 1, H)), np.zeros((N, T, D)), np.zeros((N, T, H)), a["h"], a["Wx"],
-                                      a["Wh"]), r"dhs of shape \(2, 5, 4\)"),
+    (lambda a: recurrent.rnn_step_backward(a["h"][:1], a["x"], a["h"], a["h"], a["Wx"], a["Wh"]),
+     r"dh of shape \(2, 4\)"),
+    (lambda a: recurrent.lstm_step_forward(a["x"], a["h"], a["h"][:, :1], a["Wx4"], a["Wh4"], a["b4"]),
+     r"c_prev of shape \(2, 4\)"),
+    (lambda a: recurrent.rnn_backward(np.zeros((N, T + 1, H)), np.zeros((N, T, D)), np.zeros((N, T, H)), a["h"],
+                                      a["Wx"], a["Wh"]), r"dhs of shape \(2, 5, 4\)"),
 ])
 def test_step_functions_refuse_bad_shapes(call, expected, rng):
     arrays = {"x": rng.standard_normal((N, D)), "h": rng.standard_normal((N, H)), "Wx": rng.standard_normal((D, H)),

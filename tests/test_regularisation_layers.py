@@ -42,7 +42,7 @@ def _describe(x):
 def test_batchnorm_training_backward_matches_numerical_gradient(rng):
     bn = _batchnorm(rng)
     x = 2 * rng.standard_normal((N, D)) + 1
-    errors = check_layer(bn, x, seed=7)
+    errors = check_layer(bn, x, rng=7)
     assert set(errors) == {"x", "gamma", "beta"}
     assert max(errors.values()) < 1e-7, f"{bn!r} in training mode on {_describe(x)}: relative errors {errors}"
 
@@ -50,14 +50,14 @@ def test_batchnorm_training_backward_matches_numerical_gradient(rng):
 def test_batchnorm_eval_backward_matches_numerical_gradient(rng):
     bn = _with_running_stats(_batchnorm(rng), rng).eval()
     x = rng.standard_normal((N, D))
-    errors = check_layer(bn, x, seed=7)
+    errors = check_layer(bn, x, rng=7)
     assert max(errors.values()) < 1e-7, f"{bn!r} in evaluation mode on {_describe(x)}: relative errors {errors}"
 
 
 def test_batchnorm_inside_a_network_matches_numerical_gradient(rng):
     model = Sequential(Dense(D, 4, rng=0, init="xavier"), Tanh(), _batchnorm(rng, 4), Dense(4, 2, rng=1, init="xavier"))
     x = rng.standard_normal((N, D))
-    errors = check_layer(model, x, seed=3)
+    errors = check_layer(model, x, rng=3)
     assert len(errors) == 1 + 6
     assert max(errors.values()) < 1e-7, f"Dense-Tanh-BatchNorm1d-Dense on {_describe(x)}: relative errors {errors}"
 
@@ -68,7 +68,8 @@ def test_a_bias_right_before_batchnorm_gets_no_gradient(rng):
     model = Sequential(dense, _batchnorm(rng, 4), Tanh())
     x = rng.standard_normal((N, D))
     model.backward(rng.standard_normal(model(x).shape))
-    np.testing.assert_allclose(dense.b.grad, 0, atol=1e-12, err_msg=f"bias of Dense before BatchNorm1d on {_describe(x)}")
+    np.testing.assert_allclose(dense.b.grad, 0, atol=1e-12,
+                               err_msg=f"bias of Dense before BatchNorm1d on {_describe(x)}")
     assert np.all(np.abs(dense.W.grad) > 1e-6)
 
 
@@ -81,7 +82,7 @@ def test_dropout_backward_matches_numerical_gradient_with_a_fixed_mask(rng):
     dx = layer.backward(dout)
     numeric = numerical_gradient_array(lambda x: Dropout(0.4, rng=3)(x), x, dout)
     assert rel_error(dx, numeric) < 1e-7, f"Dropout(0.4) on {_describe(x)}: dx {dx} against numerical {numeric}"
-    errors = check_layer(Dropout(0.4, rng=3).eval(), x, seed=7)
+    errors = check_layer(Dropout(0.4, rng=3).eval(), x, rng=7)
     assert max(errors.values()) < 1e-7, f"Dropout(0.4) in evaluation mode on {_describe(x)}: {errors}"
 
 
@@ -93,7 +94,7 @@ def test_residual_backward_matches_numerical_gradient(inner, rng):
     }[inner]()
     model = Residual(layer)
     x = rng.standard_normal((N, D))
-    errors = check_layer(model, x, seed=5)
+    errors = check_layer(model, x, rng=5)
     assert len(errors) == 1 + len(layer.parameters())
     assert max(errors.values()) < 1e-7, f"{model!r} on {_describe(x)}: relative errors {errors}"
 
@@ -122,8 +123,10 @@ finite = st.floats(-1e4, 1e4)
 def test_batchnorm_training_output_has_zero_mean_and_unit_variance(x):
     assume(np.all(x.std(axis=0) > 1.0))  # non-degenerate: eps = 1e-5 then changes the variance by < 1e-5
     out = BatchNorm1d(x.shape[1])(x)
-    np.testing.assert_allclose(out.mean(axis=0), 0, atol=1e-8, err_msg=f"per-feature mean of BatchNorm1d(x), {_describe(x)}")
-    np.testing.assert_allclose(out.var(axis=0), 1, atol=1e-4, err_msg=f"per-feature biased variance of BatchNorm1d(x), {_describe(x)}")
+    np.testing.assert_allclose(out.mean(axis=0), 0, atol=1e-8,
+                               err_msg=f"per-feature mean of BatchNorm1d(x), {_describe(x)}")
+    np.testing.assert_allclose(out.var(axis=0), 1, atol=1e-4,
+                               err_msg=f"per-feature biased variance of BatchNorm1d(x), {_describe(x)}")
 
 
 @settings(max_examples=40, deadline=None)
@@ -135,13 +138,15 @@ def test_dropout_in_eval_mode_is_the_identity(x, p):
 
 
 @settings(max_examples=40, deadline=None)
-@given(arrays(np.float64, st.tuples(st.integers(1, 6), st.integers(1, 5)), elements=finite), st.floats(0, 0.95), st.integers(0, 99))
+@given(arrays(np.float64, st.tuples(st.integers(1, 6), st.integers(1, 5)), elements=finite), st.floats(0, 0.95),
+       st.integers(0, 99))
 def test_dropout_in_training_zeroes_or_scales_each_entry(x, p, seed):
     layer = Dropout(p, rng=seed)
     out = layer(x)
     mask = layer.backward(np.ones_like(x))
     assert np.all((mask == 0) | (mask == np.float64(1 / (1 - p)))), f"Dropout({p}) mask on {_describe(x)}: {mask}"
-    np.testing.assert_array_equal(out, x * mask, err_msg=f"Dropout({p}) output is not x times the mask used by backward")
+    np.testing.assert_array_equal(out, x * mask,
+                                  err_msg=f"Dropout({p}) output is not x times the mask used by backward")
 
 
 @settings(max_examples=40, deadline=None)
@@ -154,7 +159,8 @@ def test_residual_around_a_zero_layer_is_the_identity(x):
 
 @settings(max_examples=60, deadline=None)
 @given(st.sampled_from([np.float32, np.float64]).flatmap(
-    lambda dtype: arrays(dtype, st.tuples(st.integers(2, 7), st.integers(1, 4)), elements=st.floats(-1e4, 1e4, width=32))))
+    lambda dtype: arrays(dtype, st.tuples(st.integers(2, 7), st.integers(1, 4)),
+                         elements=st.floats(-1e4, 1e4, width=32))))
 def test_large_inputs_give_finite_outputs_and_no_warnings(x):
     """Inputs up to ±1e4 (constant columns included): finite results, no warning, dtype kept."""
     d = x.shape[1]
@@ -167,7 +173,8 @@ def test_large_inputs_give_finite_outputs_and_no_warnings(x):
                 out = layer(x)
                 dx = layer.backward(x)
                 assert out.dtype == x.dtype and dx.dtype == x.dtype, f"{layer!r} (training={mode}) on {_describe(x)}"
-                assert np.all(np.isfinite(out)) and np.all(np.isfinite(dx)), f"{layer!r} (training={mode}) on {_describe(x)}"
+                assert np.all(np.isfinite(out)) and np.all(np.isfinite(dx)), (
+                    f"{layer!r} (training={mode}) on {_describe(x)}")
 
 
 # ----------------------------------------------------------------------------- BatchNorm1d
@@ -199,8 +206,10 @@ def test_running_stats_after_two_steps_follow_the_unbiased_formula(rng):
     bn(x2)
     mean = 0.8 * (0.8 * 0 + 0.2 * x1.mean(axis=0)) + 0.2 * x2.mean(axis=0)
     var = 0.8 * (0.8 * 1 + 0.2 * x1.var(axis=0, ddof=1)) + 0.2 * x2.var(axis=0, ddof=1)
-    np.testing.assert_allclose(bn.running_mean, mean, rtol=1e-12, err_msg="running_mean after batches x1 (5, 3) and x2 (7, 3)")
-    np.testing.assert_allclose(bn.running_var, var, rtol=1e-12, err_msg="running_var after batches x1 (5, 3) and x2 (7, 3)")
+    np.testing.assert_allclose(bn.running_mean, mean, rtol=1e-12,
+                               err_msg="running_mean after batches x1 (5, 3) and x2 (7, 3)")
+    np.testing.assert_allclose(bn.running_var, var, rtol=1e-12,
+                               err_msg="running_var after batches x1 (5, 3) and x2 (7, 3)")
     assert bn.num_batches_tracked == 2
 
 
@@ -214,13 +223,15 @@ def test_eval_mode_uses_and_keeps_the_running_stats(rng):
     np.testing.assert_array_equal(bn.running_var, var)
     out_one_row = bn(x[:1])  # a single sample is fine in evaluation mode
     np.testing.assert_allclose(out_one_row, expected[:1], rtol=1e-12)
-    np.testing.assert_allclose(bn.backward(np.ones((1, D))), (bn.gamma.value / np.sqrt(var + 1e-5))[None, :], rtol=1e-12)
+    np.testing.assert_allclose(bn.backward(np.ones((1, D))), (bn.gamma.value / np.sqrt(var + 1e-5))[None, :],
+                               rtol=1e-12)
 
 
 def test_momentum_is_the_weight_of_the_new_batch(rng):
     """PyTorch's convention (Keras's is the opposite): momentum=1 keeps only the last batch."""
     x1, x2 = rng.standard_normal((N, D)), rng.standard_normal((N, D)) + 5
-    last_only, frozen, average = BatchNorm1d(D, momentum=1.0), BatchNorm1d(D, momentum=0.0), BatchNorm1d(D, momentum=None)
+    last_only, frozen, average = (BatchNorm1d(D, momentum=1.0), BatchNorm1d(D, momentum=0.0),
+                                  BatchNorm1d(D, momentum=None))
     for bn in (last_only, frozen, average):
         bn(x1)
         bn(x2)
@@ -238,7 +249,8 @@ def test_batchnorm_backward_accumulates_and_uses_the_forward_mode(rng):
     bn(x)
     bn.eval()  # switching after forward: backward still differentiates the training-mode forward
     dx = bn.backward(dout)
-    np.testing.assert_allclose(dx.sum(axis=0), 0, atol=1e-12, err_msg="training-mode dx must sum to zero over the batch")
+    np.testing.assert_allclose(dx.sum(axis=0), 0, atol=1e-12,
+                               err_msg="training-mode dx must sum to zero over the batch")
     first = bn.gamma.grad.copy()
     bn.backward(dout)
     np.testing.assert_allclose(bn.gamma.grad, 2 * first, err_msg="dgamma must accumulate until zero_grad")
@@ -428,7 +440,7 @@ def test_evaluate_is_deterministic_with_dropout_and_restores_the_mode(rng):
 
 def test_fit_trains_a_digits_network_with_batchnorm_and_dropout():
     X, y = load_digits()
-    X_train, X_test, y_train, y_test = train_test_split(X, y, test_size=0.25, seed=0)
+    X_train, X_test, y_train, y_test = train_test_split(X, y, test_size=0.25, rng=0)
     X_train, X_test, _, _ = standardize(X_train, X_test)
     model = Sequential(Dense(64, 48, rng=0), BatchNorm1d(48), ReLU(), Dropout(0.2, rng=0), Dense(48, 10, rng=1))
     history = fit(model, SoftmaxCrossEntropy(), SGD(model.parameters(), lr=0.05, momentum=0.9), X_train, y_train,

@@ -11,10 +11,10 @@
 
 Everything is importable from ``bplib.data`` itself.
 
-Randomness: every random function takes ``seed`` (an int, default 0) and/or ``rng`` (a
-``numpy.random.Generator``, which wins when both are given). The default seed makes every
-call reproducible; pass one Generator through a whole experiment when successive calls
-should differ (for example a new minibatch order in every epoch).
+Randomness: every random function takes ``rng``, an int seed, a ``numpy.random.Generator`` or
+None, as described in :mod:`bplib`. The default, ``rng=0``, makes every call reproducible; pass
+one Generator through a whole experiment when successive calls should differ (for example a new
+minibatch order in every epoch).
 """
 from .augment import shift_images
 from .batches import minibatches, train_test_split

@@ -32,7 +32,8 @@ def shift_images(images, dy: int, dx: int) -> np.ndarray:
     """
     images = as_float_array(images, "images")
     if images.ndim != 3:
-        raise ValueError(f"images must have shape (N, H, W); got shape {images.shape} (reshape flat digits with X.reshape(-1, 8, 8))")
+        raise ValueError(f"images must have shape (N, H, W); got shape {images.shape} "
+                         "(reshape flat digits with X.reshape(-1, 8, 8))")
     for name, shift in (("dy", dy), ("dx", dx)):
         if isinstance(shift, bool) or not isinstance(shift, (int, np.integer)):
             raise ValueError(f"{name} must be an int number of pixels; got {shift!r}")

@@ -6,7 +6,8 @@ from collections.abc import Iterator
 
 import numpy as np
 
-from ._common import check_count, make_rng
+from .._checks import RngLike, as_rng
+from ._common import check_count
 
 
 def _check_pair(X, y) -> tuple[np.ndarray, np.ndarray]:
@@ -28,8 +29,8 @@ def minibatches(
     X: np.ndarray,
     y: np.ndarray,
     batch_size: int,
+    rng: RngLike = 0,
     shuffle: bool = True,
-    rng: np.random.Generator | None = None,
 ) -> Iterator[tuple[np.ndarray, np.ndarray]]:
     """Iterate over ``(X_batch, y_batch)`` pairs covering every sample exactly once.
 
@@ -42,12 +43,13 @@ def minibatches(
     batch_size : int
         Samples per batch, >= 1. When N is not a multiple, the last batch holds the
         remaining ``N % batch_size`` samples (it is not dropped, so no sample is skipped).
+    rng : None, int or numpy.random.Generator
+        Source of the shuffle. An int (the default, 0) is reproducible, but then every call
+        gives the SAME order. For a new order in every epoch create one Generator before the
+        epoch loop and pass it to every call. It is the fourth argument, as in the
+        ``minibatches(X, y, batch_size, rng)`` that students write in notebook 04.
     shuffle : bool
         Visit the samples in a random order (the usual choice for SGD) instead of 0..N-1.
-    rng : numpy.random.Generator, optional
-        Source of the shuffle. None means ``np.random.default_rng(0)``: reproducible, but
-        then every call gives the SAME order. For a new order in every epoch create one
-        Generator before the epoch loop and pass it to every call.
 
     Yields
     ------
@@ -65,10 +67,8 @@ def minibatches(
     # the first next(), so the error would surface far from the faulty call.
     X, y = _check_pair(X, y)
     batch_size = check_count(batch_size, "batch_size")
-    if shuffle:
-        order = make_rng(0, rng).permutation(len(X))
-    else:
-        order = np.arange(len(X))
+    gen = as_rng(rng)  # also when not shuffling, so that a wrong rng is refused at once
+    order = gen.permutation(len(X)) if shuffle else np.arange(len(X))
     return _batches(X, y, order, batch_size)
 
 
@@ -82,9 +82,8 @@ def train_test_split(
     X: np.ndarray,
     y: np.ndarray,
     test_size: float | int = 0.2,
-    seed: int = 0,
+    rng: RngLike = 0,
     stratify: bool = False,
-    rng: np.random.Generator | None = None,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Shuffle and split into a training and a test part (same order of outputs as sklearn).
 
@@ -97,13 +96,11 @@ def train_test_split(
     test_size : float or int
         A float in (0, 1) is the fraction of samples for the test set (rounded up, like
         scikit-learn); an int in [1, N - 1] is the exact number of test samples.
-    seed : int
-        Seed used when ``rng`` is None.
+    rng : None, int or numpy.random.Generator
+        Source of the shuffle; the default 0 gives the same split on every call.
     stratify : bool
         Keep the class proportions of ``y`` in both parts (each class contributes its share
         of the test set, rounded so that the total is still the requested size).
-    rng : numpy.random.Generator, optional
-        Source of randomness; overrides ``seed``.
 
     Returns
     -------
@@ -131,7 +128,7 @@ def train_test_split(
     else:
         raise ValueError(f"test_size must be a float in (0, 1) or an int in [1, {n - 1}]; got {test_size!r}")
 
-    gen = make_rng(seed, rng)
+    gen = as_rng(rng)
     if not stratify:
         perm = gen.permutation(n)
         test_idx, train_idx = perm[:n_test], perm[n_test:]

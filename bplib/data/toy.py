@@ -2,14 +2,15 @@
 
 Every generator returns ``(X, y)``: float64 inputs, and float64 targets (``linear``) or int64
 class labels. ``spirals``, ``moons`` and ``circles`` list their points class by class, so
-shuffle them with ``minibatches`` or ``train_test_split``. ``seed`` and ``rng`` work as
-described in :mod:`bplib.data`.
+shuffle them with ``minibatches`` or ``train_test_split``. ``rng`` is an int seed (default 0:
+the same data on every call), a Generator or None, as described in :mod:`bplib`.
 """
 from __future__ import annotations
 
 import numpy as np
 
-from ._common import check_count, make_rng
+from .._checks import RngLike, as_rng
+from ._common import check_count
 
 
 def _check_noise(noise) -> float:
@@ -24,8 +25,7 @@ def linear(
     slope: float = 2.0,
     intercept: float = 1.0,
     noise: float = 0.1,
-    seed: int = 0,
-    rng: np.random.Generator | None = None,
+    rng: RngLike = 0,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Noisy points on a line, ``y = slope * x + intercept + noise * N(0, 1)``.
 
@@ -40,8 +40,8 @@ def linear(
         The true line.
     noise : float
         Standard deviation of the Gaussian noise added to ``y``.
-    seed, rng : int, numpy.random.Generator, optional
-        Randomness; ``rng`` overrides ``seed``.
+    rng : None, int or numpy.random.Generator
+        Source of the randomness; the default 0 gives the same data on every call.
 
     Returns
     -------
@@ -52,7 +52,7 @@ def linear(
     """
     n = check_count(n, "n")
     noise = _check_noise(noise)
-    gen = make_rng(seed, rng)
+    gen = as_rng(rng)
     X = gen.uniform(-1.0, 1.0, size=(n, 1))
     y = slope * X + intercept + noise * gen.standard_normal((n, 1))
     return X, y
@@ -66,8 +66,7 @@ _XOR_Y = np.array([0, 1, 1, 0], dtype=np.int64)
 def xor(
     n: int | None = None,
     noise: float = 0.0,
-    seed: int = 0,
-    rng: np.random.Generator | None = None,
+    rng: RngLike = 0,
 ) -> tuple[np.ndarray, np.ndarray]:
     """The XOR problem: the smallest dataset a single linear layer cannot separate.
 
@@ -80,8 +79,8 @@ def xor(
     noise : float
         Standard deviation of Gaussian jitter on every coordinate; with the default 0.0 the
         result is fully deterministic.
-    seed, rng : int, numpy.random.Generator, optional
-        Randomness; ``rng`` overrides ``seed``.
+    rng : None, int or numpy.random.Generator
+        Source of the randomness; the default 0 gives the same data on every call.
 
     Returns
     -------
@@ -90,6 +89,7 @@ def xor(
         Labels in {0, 1}: 1 when the two coordinates' corners differ.
     """
     noise = _check_noise(noise)
+    gen = as_rng(rng)  # also without noise, so that a wrong rng is refused whatever the noise
     if n is None:
         corner = np.arange(4)
     else:
@@ -97,7 +97,7 @@ def xor(
     X = _XOR_X[corner].copy()
     y = _XOR_Y[corner].copy()
     if noise > 0.0:
-        X += noise * make_rng(seed, rng).standard_normal(X.shape)
+        X += noise * gen.standard_normal(X.shape)
     return X, y
 
 
@@ -105,8 +105,7 @@ def spirals(
     n: int = 100,
     classes: int = 3,
     noise: float = 0.2,
-    seed: int = 0,
-    rng: np.random.Generator | None = None,
+    rng: RngLike = 0,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Interleaved spiral arms, one per class (the CS231n "spiral" dataset).
 
@@ -122,8 +121,8 @@ def spirals(
         Number of arms / classes, >= 2.
     noise : float
         Standard deviation of the Gaussian noise on the angle (radians).
-    seed, rng : int, numpy.random.Generator, optional
-        Randomness; ``rng`` overrides ``seed``.
+    rng : None, int or numpy.random.Generator
+        Source of the randomness; the default 0 gives the same data on every call.
 
     Returns
     -------
@@ -135,7 +134,7 @@ def spirals(
     n = check_count(n, "n")
     classes = check_count(classes, "classes", minimum=2)
     noise = _check_noise(noise)
-    gen = make_rng(seed, rng)
+    gen = as_rng(rng)
     X = np.empty((n * classes, 2))
     y = np.repeat(np.arange(classes, dtype=np.int64), n)
     r = np.linspace(0.0, 1.0, n)
@@ -163,8 +162,7 @@ def _two_classes(class0: np.ndarray, class1: np.ndarray, noise: float, gen: np.r
 def moons(
     n: int = 200,
     noise: float = 0.1,
-    seed: int = 0,
-    rng: np.random.Generator | None = None,
+    rng: RngLike = 0,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Two interleaving half circles ("moons"), the geometry of scikit-learn's ``make_moons``.
 
@@ -177,8 +175,8 @@ def moons(
         Total number of points, >= 2; class 0 gets ``n // 2``, class 1 the rest.
     noise : float
         Standard deviation of Gaussian noise added to every coordinate.
-    seed, rng : int, numpy.random.Generator, optional
-        Randomness; ``rng`` overrides ``seed``.
+    rng : None, int or numpy.random.Generator
+        Source of the randomness; the default 0 gives the same data on every call.
 
     Returns
     -------
@@ -189,7 +187,7 @@ def moons(
     """
     n = check_count(n, "n", minimum=2)
     noise = _check_noise(noise)
-    gen = make_rng(seed, rng)
+    gen = as_rng(rng)
     n0 = n // 2
     upper = _arc(np.pi, n0)
     lower = np.array([1.0, 0.5]) - _arc(np.pi, n - n0)  # the upper arc flipped, centred at (1, 0.5)
@@ -200,8 +198,7 @@ def circles(
     n: int = 200,
     noise: float = 0.05,
     factor: float = 0.5,
-    seed: int = 0,
-    rng: np.random.Generator | None = None,
+    rng: RngLike = 0,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Two concentric circles: a dataset that needs a non-linear decision boundary.
 
@@ -214,8 +211,8 @@ def circles(
         Standard deviation of Gaussian noise added to every coordinate.
     factor : float
         Radius of the inner circle relative to the outer one (radius 1), in (0, 1).
-    seed, rng : int, numpy.random.Generator, optional
-        Randomness; ``rng`` overrides ``seed``.
+    rng : None, int or numpy.random.Generator
+        Source of the randomness; the default 0 gives the same data on every call.
 
     Returns
     -------
@@ -229,7 +226,7 @@ def circles(
     factor = float(factor)
     if not 0.0 < factor < 1.0:
         raise ValueError(f"factor must be a float in (0, 1); got {factor}")
-    gen = make_rng(seed, rng)
+    gen = as_rng(rng)
     n0 = n // 2
     # endpoint=False: angle 2*pi is angle 0, and a duplicated point would be a wasted sample.
     outer = _arc(2.0 * np.pi, n0, endpoint=False)
