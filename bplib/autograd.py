@@ -12,6 +12,9 @@ order, so a node's gradient is complete before it is passed further back. Gradie
 are added (``+=``), never assigned, because a node used in several places receives
 one contribution from each use (the multivariable chain rule).
 
+This module is the engine only, and needs nothing beyond the standard library. To see a
+graph, ``bplib.plot.plot_graph(value)`` draws it, in the order :func:`topological_order` gives.
+
 Examples
 --------
 >>> a = Value(2.0, label="a")
@@ -25,10 +28,7 @@ from __future__ import annotations
 
 import math
 from numbers import Real
-from typing import TYPE_CHECKING, Callable, Iterable, Union
-
-if TYPE_CHECKING:  # for type checkers only: importing bplib must not import matplotlib
-    from matplotlib.axes import Axes
+from typing import Callable, Iterable, Union
 
 Operand = Union["Value", float, int]
 
@@ -45,7 +45,7 @@ class Value:
     op : str, optional
         Name of the operation that produced this Value ("" for a leaf).
     label : str, optional
-        A name shown by :func:`draw_graph`, e.g. ``"w1"``.
+        A name for drawings of the graph (``bplib.plot.plot_graph``), e.g. ``"w1"``.
     """
 
     def __init__(self, data: float, children: Iterable[Value] = (), op: str = "",
@@ -54,7 +54,7 @@ class Value:
         self.grad = 0.0
         self.label = label
         # A tuple, not a set: it keeps the operand order (a - b is not b - a) for
-        # draw_graph, and a*a honestly lists `a` twice.
+        # drawings of the graph, and a*a honestly lists `a` twice.
         self._prev: tuple[Value, ...] = tuple(children)
         self._op = op
         # A leaf has nobody to pass its gradient to.
@@ -240,7 +240,7 @@ class Value:
         Like PyTorch, a second call adds the gradients once more; call
         :meth:`zero_grad` in between to start from zero.
         """
-        order = _topological_order(self)
+        order = topological_order(self)
         # Propagate this pass on zeroed gradients and add the old ones back at the
         # end: propagating on top of an intermediate node's stale gradient would
         # pass the previous pass back a second time.
@@ -255,7 +255,7 @@ class Value:
 
     def zero_grad(self) -> None:
         """Set ``grad`` to 0.0 on self and on every node below it."""
-        for node in _topological_order(self):
+        for node in topological_order(self):
             node.grad = 0.0
 
 
@@ -268,12 +268,31 @@ def _as_value(x: object) -> Value | None:
     return None
 
 
-def _topological_order(root: Value) -> list[Value]:
-    """Return the nodes below root (root included), each after all its children.
+def topological_order(root: Value) -> list[Value]:
+    """Return every node of the graph below ``root``, each after all of its children.
 
-    An explicit stack instead of recursion, so a chain of 10,000 operations does
-    not hit Python's recursion limit.
+    :meth:`Value.backward` walks this list backwards, so that a node's gradient is
+    complete before it is passed on; ``bplib.plot.plot_graph`` lays the graph out from it.
+
+    Parameters
+    ----------
+    root : Value
+        The output of the graph.
+
+    Returns
+    -------
+    list of Value
+        Each node once, after all of its children, ``root`` last. The graph is walked
+        depth first, a node's first operand before its second.
+
+    Examples
+    --------
+    >>> a, b = Value(2.0), Value(3.0)
+    >>> [node.data for node in topological_order(a * b + a)]  # a, b, a * b, then the sum
+    [2.0, 3.0, 6.0, 8.0]
     """
+    # An explicit stack instead of recursion, so that a chain of 10,000 operations
+    # does not hit Python's recursion limit.
     order: list[Value] = []
     visited: set[Value] = set()
     stack: list[tuple[Value, bool]] = [(root, False)]
@@ -287,202 +306,9 @@ def _topological_order(root: Value) -> list[Value]:
         visited.add(node)
         # Come back to `node` once everything pushed above it (its children) is done.
         stack.append((node, True))
-        # Reversed so that the first operand is explored first (matters only for
-        # draw_graph's layout).
+        # Reversed so that the first operand is explored first: backward does not
+        # care, but a drawing then shows the operands in the order they were written.
         for child in reversed(node._prev):
             if child not in visited:
                 stack.append((child, False))
     return order
-
-
-# ------------------------------------------------------------------------- drawing
-_OP_SYMBOLS = {"*": "×", "neg": "−", "sigmoid": "σ"}
-_FONT_SIZE = 9
-_CHAR_PT = 0.6 * _FONT_SIZE  # width of one monospace character, in points
-_BOX_PAD = 0.4  # box padding around the text, in font sizes
-_CIRCLE_PAD = 0.3
-
-
-def _fmt(x: float) -> str:
-    x += 0.0  # turns -0.0 into 0.0: "grad -0.000" would puzzle a student
-    return f"{x:.3f}" if abs(x) < 1e5 else f"{x:.3e}"
-
-
-def _node_text(node: Value) -> str:
-    parts = [node.label] if node.label else []
-    parts += [f"data {_fmt(node.data)}", f"grad {_fmt(node.grad)}"]
-    return " | ".join(parts)
-
-
-def _layout(order: list[Value]) -> tuple[dict, dict, dict]:
-    """Place the drawing's items on a grid of (column, row).
-
-    Items are ("value", v), ("op", v) for the circle of the operation producing v,
-    and ("via", child, v, column) for the points where an arrow from child to v's
-    operation crosses a column it skips, so that the arrow can be routed around
-    the boxes of that column instead of through them.
-
-    Returns
-    -------
-    col : dict
-        item -> column index.
-    row : dict
-        item -> row (a float; 0 is the top row).
-    paths : dict
-        (child, v) -> the items an arrow from child to v's operation passes through.
-    """
-    depth: dict[Value, int] = {}
-    consumers: dict[Value, list[Value]] = {node: [] for node in order}
-    for node in order:
-        depth[node] = 1 + max(depth[c] for c in node._prev) if node._prev else 0
-        for child in dict.fromkeys(node._prev):  # a*a uses a once as far as layout goes
-            consumers[child].append(node)
-
-    # A Value at depth d sits in column 2d and the operation producing it in 2d - 1;
-    # a leaf sits just before its first user, to keep its arrows short.
-    col: dict[tuple, int] = {}
-    for node in order:
-        if node._prev:
-            col["value", node] = 2 * depth[node]
-            col["op", node] = 2 * depth[node] - 1
-        elif consumers[node]:
-            col["value", node] = min(2 * depth[p] - 2 for p in consumers[node])
-        else:
-            col["value", node] = 0
-    paths: dict[tuple[Value, Value], list[tuple]] = {}
-    for node in order:
-        for child in dict.fromkeys(node._prev):
-            start, stop = col["value", child], col["op", node]
-            paths[child, node] = [("value", child)]
-            for c in range(start + 1, stop):
-                col["via", child, node, c] = c
-                paths[child, node].append(("via", child, node, c))
-
-    # Rows, column by column: leaves take consecutive rows in depth-first order, an
-    # operation sits at the mean row of its incoming arrows, a via point continues
-    # its arrow horizontally. Then items that landed too close are pushed apart.
-    # For a tree this is a drawing without crossings.
-    leaf_rows = {node: i for i, node in enumerate(n for n in order if not n._prev)}
-    columns: dict[int, list[tuple]] = {}
-    for item, c in col.items():
-        columns.setdefault(c, []).append(item)
-    row: dict[tuple, float] = {}
-    for c in sorted(columns):
-        for item in columns[c]:
-            kind, node = item[0], item[1]
-            if kind == "value":
-                row[item] = row["op", node] if node._prev else leaf_rows[node]
-            elif kind == "op":
-                ends = [paths[child, node][-1] for child in dict.fromkeys(node._prev)]
-                row[item] = sum(row[e] for e in ends) / len(ends)
-            else:
-                path = paths[item[1], item[2]]
-                row[item] = row[path[path.index(item) - 1]]
-        # Boxes and circles claim a row before the arrows passing by.
-        items = sorted(columns[c], key=lambda it: (row[it], it[0] == "via"))
-        for above, below in zip(items, items[1:]):
-            row[below] = max(row[below], row[above] + 1)
-    return col, row, paths
-
-
-def draw_graph(value: Value, ax: Axes | None = None) -> Axes:
-    """Draw the computational graph below ``value`` with matplotlib.
-
-    Values are boxes reading "label | data ... | grad ..."; the operation that
-    produced a Value is a small circle just left of it. Arrows point from inputs to
-    outputs. Columns go left to right by depth from the leaves; a leaf is drawn in
-    the column just before the first operation that uses it, to keep arrows short.
-
-    Parameters
-    ----------
-    value : Value
-        The output node; everything it depends on is drawn.
-    ax : matplotlib.axes.Axes, optional
-        Where to draw. If None, a new figure sized to fit the graph is created; an
-        axes you pass must be wide enough itself, or the boxes will overlap.
-
-    Returns
-    -------
-    matplotlib.axes.Axes
-        The axes drawn on, with one text per Value and one per operation.
-
-    Examples
-    --------
-    >>> a, b = Value(2.0, label="a"), Value(-3.0, label="b")
-    >>> loss = (a * b).tanh()
-    >>> loss.backward()
-    >>> ax = draw_graph(loss)  # doctest: +SKIP
-    >>> ax.figure.savefig("graph.png", bbox_inches="tight")  # doctest: +SKIP
-    """
-    order = _topological_order(value)
-    col, row, paths = _layout(order)
-
-    texts = {node: _node_text(node) for node in order}
-    symbols = {node: _OP_SYMBOLS.get(node._op, node._op) for node in order if node._op}
-    # x is measured in monospace characters, so that the figure can be sized to fit.
-    widths = [3.0] * (max(col.values()) + 1)
-    for item, c in col.items():
-        if item[0] == "value":
-            widths[c] = max(widths[c], len(texts[item[1]]) + 2 * _BOX_PAD + 1)
-        elif item[0] == "op":
-            widths[c] = max(widths[c], len(symbols[item[1]]) + 2)
-    gap = 4.0
-    starts = [sum(widths[:c]) + gap * c for c in range(len(widths))]
-    x_of = {item: starts[c] + widths[c] / 2 for item, c in col.items()}
-    total_width = starts[-1] + widths[-1]
-    n_rows = max(row.values()) + 1
-
-    if ax is None:
-        import matplotlib.pyplot as plt  # lazily: `import bplib` must not need matplotlib
-
-        fig = plt.figure(figsize=(max(total_width * _CHAR_PT / 72, 2.0), 0.45 * n_rows + 0.2))
-        ax = fig.add_axes((0.0, 0.0, 1.0, 1.0))  # all of it, so characters fit the x units
-
-    style = dict(ha="center", va="center", family="monospace", fontsize=_FONT_SIZE, zorder=3)
-    boxes = {}
-    for node in order:
-        key = ("value", node)
-        boxes[key] = ax.text(x_of[key], row[key], texts[node], **style,
-                             bbox=dict(boxstyle=f"round,pad={_BOX_PAD}", fc="#e8f0fe",
-                                       ec="#3a63a8"))
-        if node._op:
-            key = ("op", node)
-            boxes[key] = ax.text(x_of[key], row[key], symbols[node], **style,
-                                 bbox=dict(boxstyle=f"circle,pad={_CIRCLE_PAD}",
-                                           fc="#fff4cc", ec="#b08800"))
-
-    # Every arrow starts at the centre of its source and is drawn *under* the boxes,
-    # which are opaque, so it seems to leave from the box's edge whatever its angle.
-    line = dict(color="0.35", lw=1.0, zorder=1)
-
-    def arrow(xy_from, to, xy_to, shrink, rad=0.0) -> None:
-        ax.annotate("", xy=xy_to, xycoords=to, xytext=xy_from, textcoords="data",
-                    arrowprops=dict(arrowstyle="-|>", shrinkA=0, shrinkB=shrink,
-                                    connectionstyle=f"arc3,rad={rad}",
-                                    color=line["color"], lw=line["lw"]),
-                    zorder=line["zorder"])
-
-    for node in order:
-        if not node._op:
-            continue
-        op = ("op", node)
-        # Aim at the circle's centre and stop at its rim (radius in points).
-        radius = (max(len(symbols[node]) * _CHAR_PT, 1.2 * _FONT_SIZE) / 2
-                  + _CIRCLE_PAD * _FONT_SIZE)
-        for child in dict.fromkeys(node._prev):
-            points = paths[child, node]
-            if len(points) > 1:
-                ax.plot([x_of[p] for p in points], [row[p] for p in points], **line)
-            start = (x_of[points[-1]], row[points[-1]])
-            uses = node._prev.count(child)
-            # Bend repeated uses (a*a) apart so that each gets its own arrow.
-            for k in range(uses):
-                rad = 0.0 if uses == 1 else 0.3 * (k - (uses - 1) / 2)
-                arrow(start, boxes[op], (0.5, 0.5), radius + 1.0, rad)
-        arrow((x_of[op], row[op]), boxes["value", node], (0.0, 0.5),
-              _BOX_PAD * _FONT_SIZE + 1.0)
-
-    ax.set_xlim(-1.0, total_width + 1.0)
-    ax.set_ylim(n_rows - 0.5, -0.5)  # first leaf on top
-    ax.axis("off")
-    return ax

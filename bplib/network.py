@@ -1,9 +1,9 @@
 """Networks built from layers, and a training loop written the way PyTorch users write theirs."""
 from __future__ import annotations
 
-
 import numpy as np
 
+from ._checks import RngLike, as_rng
 from .layers import Layer, Parameter, _named_parameters
 from .losses import BCEWithLogitsLoss, SoftmaxCrossEntropy
 from .metrics import accuracy
@@ -89,7 +89,7 @@ def fit(
     epochs: int = 10,
     batch_size: int = 32,
     validation: tuple | None = None,
-    rng=None,
+    rng: RngLike = 0,
     progress: bool = True,
 ) -> dict[str, list[float]]:
     """Train ``model`` with mini-batches and return its history.
@@ -116,7 +116,8 @@ def fit(
     validation : (X_val, y_val), optional
         Evaluated after each epoch into "val_loss" (and "val_accuracy").
     rng : None, int or np.random.Generator
-        Shuffles the batches.
+        Shuffles the batches, anew in every epoch; the default 0 gives the same batches on
+        every call.
     progress : bool
         Show a tqdm progress bar over the epochs.
 
@@ -130,7 +131,7 @@ def fit(
 
     from .data import minibatches
 
-    rng = np.random.default_rng(rng)
+    rng = as_rng(rng)
     history: dict[str, list[float]] = {"loss": []}
     epochs_bar = tqdm(range(epochs), desc="training", unit="epoch", disable=not progress)
     was_training = model.training

@@ -6,6 +6,9 @@ Every function here
 * takes an optional ``ax``: when it is None a new figure is created;
 * returns the Axes it drew on (the Figure for multi-panel plots), so you can restyle it;
 * never calls ``plt.show()``: Jupyter displays figures inline.
+
+Figures of classifiers read classes with the rules of :mod:`bplib.metrics` (``predicted_classes`` for
+a model's output, ``true_classes`` for labels), so that a figure shows what ``accuracy`` counts.
 """
 from __future__ import annotations
 
@@ -17,18 +20,20 @@ from matplotlib.axes import Axes
 from matplotlib.colors import ListedColormap, LogNorm
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
+from matplotlib.text import Text
 from matplotlib.ticker import MaxNLocator
 
-from .metrics import class_indices, confusion_matrix  # confusion_matrix: also plot's, as before
+from . import metrics
+from .autograd import Value, topological_order
 
 __all__ = [
-    "confusion_matrix",
     "decision_grid",
     "plot_activations",
     "plot_confusion_matrix",
     "plot_decision_boundary",
     "plot_digits",
     "plot_gradient_norms",
+    "plot_graph",
     "plot_history",
     "plot_trajectories",
 ]
@@ -48,20 +53,213 @@ def _get_ax(ax: Axes | None, figsize: tuple[float, float] = (6, 4)) -> Axes:
     return ax
 
 
-def _predicted_classes(out) -> np.ndarray:
-    """Class labels (M,) from the output of a ``predict`` function (see plot_decision_boundary)."""
-    out = np.asarray(out)
-    if out.ndim == 2 and out.shape[1] > 1:  # scores or probabilities (M, C)
-        return out.argmax(axis=1)
-    out = out.reshape(-1)  # (M,) or (M, 1)
-    if out.dtype.kind in "biu":  # integer (or bool) labels
-        return out.astype(np.int64)
-    return (out > 0.5).astype(np.int64)  # probability of class 1
-
-
 def _class_colors(n_classes: int) -> list[str]:
     """One colour per class from matplotlib's default cycle ("C0", "C1", ...)."""
     return [f"C{k % 10}" for k in range(n_classes)]
+
+
+# ----------------------------------------------------------------------------- computational graphs
+
+# plot_graph's look: operation symbols, and sizes in points or font sizes.
+_GRAPH_OP_SYMBOLS = {"*": "×", "neg": "−", "sigmoid": "σ"}
+_GRAPH_FONT_SIZE = 9
+_GRAPH_CHAR_PT = 0.6 * _GRAPH_FONT_SIZE  # width of one monospace character, in points
+_GRAPH_BOX_PAD = 0.4  # box padding around the text, in font sizes
+_GRAPH_CIRCLE_PAD = 0.3  # operation circle padding around its symbol, in font sizes
+
+
+def _graph_number(x: float) -> str:
+    """A Value's data or grad as shown in its box: 3 decimals, or scientific notation when large."""
+    x += 0.0  # turns -0.0 into 0.0: "grad -0.000" would puzzle a student
+    return f"{x:.3f}" if abs(x) < 1e5 else f"{x:.3e}"
+
+
+def _graph_box_text(node: Value) -> str:
+    """The text of a Value's box: "label | data ... | grad ...", without the label if it has none."""
+    parts = [node.label] if node.label else []
+    parts += [f"data {_graph_number(node.data)}", f"grad {_graph_number(node.grad)}"]
+    return " | ".join(parts)
+
+
+def _graph_layout(order: list[Value]) -> tuple[dict, dict, dict]:
+    """Place the drawing's items on a grid of (column, row).
+
+    Items are ("value", v), ("op", v) for the circle of the operation producing v,
+    and ("via", child, v, column) for the points where an arrow from child to v's
+    operation crosses a column it skips, so that the arrow can be routed around
+    the boxes of that column instead of through them.
+
+    Parameters
+    ----------
+    order : list of Value
+        The graph's nodes, each after its children (``bplib.autograd.topological_order``).
+
+    Returns
+    -------
+    col : dict
+        item -> column index.
+    row : dict
+        item -> row (a float; 0 is the top row).
+    paths : dict
+        (child, v) -> the items an arrow from child to v's operation passes through.
+    """
+    depth: dict[Value, int] = {}
+    consumers: dict[Value, list[Value]] = {node: [] for node in order}
+    for node in order:
+        depth[node] = 1 + max(depth[c] for c in node._prev) if node._prev else 0
+        for child in dict.fromkeys(node._prev):  # a*a uses a once as far as layout goes
+            consumers[child].append(node)
+
+    # A Value at depth d sits in column 2d and the operation producing it in 2d - 1;
+    # a leaf sits just before its first user, to keep its arrows short.
+    col: dict[tuple, int] = {}
+    for node in order:
+        if node._prev:
+            col["value", node] = 2 * depth[node]
+            col["op", node] = 2 * depth[node] - 1
+        elif consumers[node]:
+            col["value", node] = min(2 * depth[p] - 2 for p in consumers[node])
+        else:
+            col["value", node] = 0
+    paths: dict[tuple[Value, Value], list[tuple]] = {}
+    for node in order:
+        for child in dict.fromkeys(node._prev):
+            start, stop = col["value", child], col["op", node]
+            paths[child, node] = [("value", child)]
+            for c in range(start + 1, stop):
+                col["via", child, node, c] = c
+                paths[child, node].append(("via", child, node, c))
+
+    # Rows, column by column: leaves take consecutive rows in depth-first order, an
+    # operation sits at the mean row of its incoming arrows, a via point continues
+    # its arrow horizontally. Then items that landed too close are pushed apart.
+    # For a tree this is a drawing without crossings.
+    leaf_rows = {node: i for i, node in enumerate(n for n in order if not n._prev)}
+    columns: dict[int, list[tuple]] = {}
+    for item, c in col.items():
+        columns.setdefault(c, []).append(item)
+    row: dict[tuple, float] = {}
+    for c in sorted(columns):
+        for item in columns[c]:
+            kind, node = item[0], item[1]
+            if kind == "value":
+                row[item] = row["op", node] if node._prev else leaf_rows[node]
+            elif kind == "op":
+                ends = [paths[child, node][-1] for child in dict.fromkeys(node._prev)]
+                row[item] = sum(row[e] for e in ends) / len(ends)
+            else:
+                path = paths[item[1], item[2]]
+                row[item] = row[path[path.index(item) - 1]]
+        # Boxes and circles claim a row before the arrows passing by.
+        items = sorted(columns[c], key=lambda it: (row[it], it[0] == "via"))
+        for above, below in zip(items, items[1:]):
+            row[below] = max(row[below], row[above] + 1)
+    return col, row, paths
+
+
+def plot_graph(value: Value, ax: Axes | None = None) -> Axes:
+    """Draw the computational graph below ``value`` with matplotlib.
+
+    Values are boxes reading "label | data ... | grad ..."; the operation that
+    produced a Value is a small circle just left of it. Arrows point from inputs to
+    outputs. Columns go left to right by depth from the leaves; a leaf is drawn in
+    the column just before the first operation that uses it, to keep arrows short.
+
+    Parameters
+    ----------
+    value : bplib.autograd.Value
+        The output node; everything it depends on is drawn, in the order of
+        ``bplib.autograd.topological_order``.
+    ax : matplotlib.axes.Axes, optional
+        Where to draw. If None, a new figure sized to fit the graph is created; an
+        axes you pass must be wide enough itself, or the boxes will overlap.
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+        The axes drawn on, with one text per Value and one per operation.
+
+    Examples
+    --------
+    >>> from bplib.autograd import Value
+    >>> a, b = Value(2.0, label="a"), Value(-3.0, label="b")
+    >>> loss = (a * b).tanh()
+    >>> loss.backward()
+    >>> ax = plot_graph(loss)  # doctest: +SKIP
+    >>> ax.figure.savefig("graph.png", bbox_inches="tight")  # doctest: +SKIP
+    """
+    order = topological_order(value)
+    col, row, paths = _graph_layout(order)
+
+    texts = {node: _graph_box_text(node) for node in order}
+    symbols = {node: _GRAPH_OP_SYMBOLS.get(node._op, node._op) for node in order if node._op}
+    # x is measured in monospace characters, so that the figure can be sized to fit.
+    widths = [3.0] * (max(col.values()) + 1)
+    for item, c in col.items():
+        if item[0] == "value":
+            widths[c] = max(widths[c], len(texts[item[1]]) + 2 * _GRAPH_BOX_PAD + 1)
+        elif item[0] == "op":
+            widths[c] = max(widths[c], len(symbols[item[1]]) + 2)
+    gap = 4.0
+    starts = [sum(widths[:c]) + gap * c for c in range(len(widths))]
+    x_of = {item: starts[c] + widths[c] / 2 for item, c in col.items()}
+    total_width = starts[-1] + widths[-1]
+    n_rows = max(row.values()) + 1
+
+    if ax is None:
+        fig = plt.figure(figsize=(max(total_width * _GRAPH_CHAR_PT / 72, 2.0), 0.45 * n_rows + 0.2))
+        ax = fig.add_axes((0.0, 0.0, 1.0, 1.0))  # all of it, so characters fit the x units
+
+    style = dict(ha="center", va="center", family="monospace", fontsize=_GRAPH_FONT_SIZE, zorder=3)
+    boxes = {}
+    for node in order:
+        key = ("value", node)
+        boxes[key] = ax.text(x_of[key], row[key], texts[node], **style,
+                             bbox=dict(boxstyle=f"round,pad={_GRAPH_BOX_PAD}", fc="#e8f0fe",
+                                       ec="#3a63a8"))
+        if node._op:
+            key = ("op", node)
+            boxes[key] = ax.text(x_of[key], row[key], symbols[node], **style,
+                                 bbox=dict(boxstyle=f"circle,pad={_GRAPH_CIRCLE_PAD}",
+                                           fc="#fff4cc", ec="#b08800"))
+
+    # Every arrow starts at the centre of its source and is drawn *under* the boxes,
+    # which are opaque, so it seems to leave from the box's edge whatever its angle.
+    line = dict(color="0.35", lw=1.0, zorder=1)
+
+    def arrow(xy_from: tuple[float, float], to: Text, xy_to: tuple[float, float], shrink: float,
+              rad: float = 0.0) -> None:
+        """An arrow from xy_from, in data coordinates, to xy_to, in fractions of the box `to`."""
+        ax.annotate("", xy=xy_to, xycoords=to, xytext=xy_from, textcoords="data",
+                    arrowprops=dict(arrowstyle="-|>", shrinkA=0, shrinkB=shrink,
+                                    connectionstyle=f"arc3,rad={rad}",
+                                    color=line["color"], lw=line["lw"]),
+                    zorder=line["zorder"])
+
+    for node in order:
+        if not node._op:
+            continue
+        op = ("op", node)
+        # Aim at the circle's centre and stop at its rim (radius in points).
+        radius = (max(len(symbols[node]) * _GRAPH_CHAR_PT, 1.2 * _GRAPH_FONT_SIZE) / 2
+                  + _GRAPH_CIRCLE_PAD * _GRAPH_FONT_SIZE)
+        for child in dict.fromkeys(node._prev):
+            points = paths[child, node]
+            if len(points) > 1:
+                ax.plot([x_of[p] for p in points], [row[p] for p in points], **line)
+            start = (x_of[points[-1]], row[points[-1]])
+            uses = node._prev.count(child)
+            # Bend repeated uses (a*a) apart so that each gets its own arrow.
+            for k in range(uses):
+                rad = 0.0 if uses == 1 else 0.3 * (k - (uses - 1) / 2)
+                arrow(start, boxes[op], (0.5, 0.5), radius + 1.0, rad)
+        arrow((x_of[op], row[op]), boxes["value", node], (0.0, 0.5),
+              _GRAPH_BOX_PAD * _GRAPH_FONT_SIZE + 1.0)
+
+    ax.set_xlim(-1.0, total_width + 1.0)
+    ax.set_ylim(n_rows - 0.5, -0.5)  # first leaf on top
+    ax.axis("off")
+    return ax
 
 
 # ----------------------------------------------------------------------------- training
@@ -125,8 +323,8 @@ def decision_grid(
     Parameters
     ----------
     predict : callable
-        Maps points (M, 2) to predictions; see :func:`plot_decision_boundary` for the
-        accepted output kinds.
+        Maps points (M, 2) to labels or scores, read by ``bplib.metrics.predicted_classes``;
+        see :func:`plot_decision_boundary`.
     X : ndarray, shape (N, 2)
         The data; the grid spans its bounding box enlarged by ``padding`` on every side.
     resolution : int
@@ -147,7 +345,7 @@ def decision_grid(
     low, high = X.min(axis=0) - padding, X.max(axis=0) + padding
     xx, yy = np.meshgrid(np.linspace(low[0], high[0], resolution), np.linspace(low[1], high[1], resolution))
     grid = np.column_stack([xx.ravel(), yy.ravel()])  # (resolution**2, 2)
-    zz = _predicted_classes(predict(grid)).reshape(xx.shape)
+    zz = metrics.predicted_classes(predict(grid), "predict's output").reshape(xx.shape)
     return xx, yy, zz
 
 
@@ -164,17 +362,19 @@ def plot_decision_boundary(
     Parameters
     ----------
     predict : callable
-        Maps points (M, 2) to one of
+        Maps points (M, 2) to one of these, read by ``bplib.metrics.predicted_classes`` (the
+        rule of ``bplib.metrics.accuracy`` too, so the picture and the accuracy agree):
 
         * integer (or bool) class labels, shape (M,)  -> used as they are;
-        * float probabilities of class 1, shape (M,) or (M, 1)  -> class 1 where p > 0.5;
-        * float scores or probabilities, shape (M, C) with C >= 2  -> argmax over C.
+        * float logits of class 1, shape (M,) or (M, 1)  -> class 1 where the logit is > 0;
+        * scores, logits or probabilities, shape (M, C) with C >= 2  -> argmax over C.
 
-        The dtype decides: integer output is read as labels, float output as probabilities.
+        Shape and dtype decide, never the values. For probabilities p of class 1, return labels:
+        ``lambda P: p(P) > 0.5``.
     X : ndarray, shape (N, 2)
         Input points.
     y : ndarray, shape (N,) of int, or (N, C) one-hot
-        True classes, used to colour the points.
+        True classes (read by ``bplib.metrics.true_classes``), used to colour the points.
     ax : Axes, optional
         Where to draw; a new figure is created if None.
     resolution : int
@@ -188,7 +388,7 @@ def plot_decision_boundary(
     """
     xx, yy, zz = decision_grid(predict, X, resolution, padding)
     X = np.asarray(X, dtype=float)
-    y = class_indices(y)
+    y = metrics.true_classes(y)
     n_classes = int(max(zz.max(), y.max())) + 1
     colors = _class_colors(n_classes)
     cmap = ListedColormap(colors)
@@ -220,7 +420,8 @@ def plot_confusion_matrix(
     Parameters
     ----------
     y_true, y_pred, num_classes
-        As for :func:`confusion_matrix`.
+        As for ``bplib.metrics.confusion_matrix``: true labels; predicted labels, binary
+        logits or (N, C) scores; the number of classes.
     ax : Axes, optional
         Where to draw; a new figure is created if None.
     normalize : bool
@@ -232,7 +433,7 @@ def plot_confusion_matrix(
     Axes
         The image (``ax.images[0].get_array()``) holds the values shown.
     """
-    cm = confusion_matrix(y_true, y_pred, num_classes)
+    cm = metrics.confusion_matrix(y_true, y_pred, num_classes)
     n = len(cm)
     if normalize:
         row_totals = cm.sum(axis=1, keepdims=True)
@@ -270,10 +471,10 @@ def plot_digits(
     images : ndarray, shape (N, 64), (N, 784), (N, 8, 8) or (N, 28, 28)
         Flat rows must have a square number of pixels. Ink is drawn dark on white.
     labels : ndarray, shape (N,) of int, or (N, C) one-hot, optional
-        True classes, shown as "true k".
+        True classes (read by ``bplib.metrics.true_classes``), shown as "true k".
     predictions : ndarray, shape (N,) of int, or (N, C) scores, optional
-        Predicted classes, shown as "pred k". When both are given, titles of
-        misclassified images are red.
+        Predicted classes (read by ``bplib.metrics.predicted_classes``), shown as "pred k".
+        When both are given, titles of misclassified images are red.
     ncols : int
         Images per row.
     ax : array of Axes, optional
@@ -293,8 +494,8 @@ def plot_digits(
     if images.ndim != 3:
         raise ValueError(f"images must have shape (N, D) or (N, H, W); got shape {images.shape}")
     n = len(images)
-    labels = None if labels is None else class_indices(labels, "labels")
-    predictions = None if predictions is None else class_indices(predictions, "predictions")
+    labels = None if labels is None else metrics.true_classes(labels, "labels")
+    predictions = None if predictions is None else metrics.predicted_classes(predictions, "predictions")
 
     if ax is None:
         ncols = max(1, min(ncols, n))

@@ -1,24 +1,21 @@
 """Tests for bplib.autograd: every gradient is checked against a centred finite difference."""
 from __future__ import annotations
 
+import ast
 import doctest
 import math
 import subprocess
 import sys
 import warnings
+from pathlib import Path
 
-import matplotlib
+import numpy as np
+import pytest
+from hypothesis import assume, given, settings
+from hypothesis import strategies as st
 
-matplotlib.use("Agg")
-
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import pytest  # noqa: E402
-from hypothesis import assume, given, settings  # noqa: E402
-from hypothesis import strategies as st  # noqa: E402
-
-import bplib.autograd  # noqa: E402
-from bplib.autograd import Value, draw_graph  # noqa: E402
+import bplib.autograd
+from bplib.autograd import Value, topological_order
 
 
 def numerical_derivative(f, x: float, eps: float = 1e-6) -> float:
@@ -342,83 +339,48 @@ def test_long_product_chain_gradient():
     assert x.grad == pytest.approx(1.0001 ** 10_000, rel=1e-9)
 
 
-# ------------------------------------------------------------- import and drawing
+# ------------------------------------------------------------ topological order
+def test_topological_order_puts_every_node_once_after_its_children():
+    a, b = Value(2.0), Value(-3.0)
+    c = a * b
+    d = c + a  # a is used twice: it must still appear once
+    e = (d * d).tanh() + c
+    order = topological_order(e)
+    assert len(order) == len(set(order)) == 7  # a, b, c, d, d*d, tanh, e
+    position = {node: i for i, node in enumerate(order)}
+    for node in order:
+        assert all(position[child] < position[node] for child in node._prev)
+    assert order[-1] is e
+    assert order[:3] == [a, b, c]  # depth first, first operand first: the order a drawing shows
+
+
+def test_topological_order_of_a_leaf_is_the_leaf():
+    a = Value(1.0)
+    assert topological_order(a) == [a]
+
+
+def test_topological_order_of_a_deep_chain_needs_no_recursion():
+    x = Value(1.0)
+    y = x
+    for _ in range(10_000):
+        y = y + 1
+    order = topological_order(y)
+    assert len(order) == 20_001 and order[0] is x and order[-1] is y  # x, then each constant and sum
+
+
+# ------------------------------------------------------------------- the engine alone
 def test_import_does_not_import_matplotlib():
     code = "import bplib.autograd, sys; assert 'matplotlib' not in sys.modules"
     subprocess.run([sys.executable, "-c", code], check=True)
 
 
-def _example_graph():
-    a = Value(2.0, label="a")
-    b = Value(-3.0, label="b")
-    c = Value(10.0, label="c")
-    e = a * b
-    e.label = "e"
-    d = e + c
-    d.label = "d"
-    f = Value(-2.0, label="f")
-    L = (d * f).tanh() + d / 100  # d is used twice
-    L.label = "L"
-    L.backward()
-    values = [a, b, c, e, d, f, L]
-    return L, values
-
-
-def test_draw_graph_one_label_per_value():
-    L, named = _example_graph()
-    ax = draw_graph(L)
-    try:
-        assert isinstance(ax, matplotlib.axes.Axes)
-        value_texts = [t.get_text() for t in ax.texts if "| data" in t.get_text()
-                       or t.get_text().startswith("data")]
-        # 7 named values, plus d*f, its tanh and the constant 100 and d/100.
-        assert len(value_texts) == 11
-        a = named[0]
-        assert f"a | data 2.000 | grad {a.grad:.3f}" in value_texts
-        for v in named:
-            assert sum(t.startswith(v.label + " |") for t in value_texts) == 1
-    finally:
-        plt.close(ax.figure)
-
-
-def _diamond_graph():
-    x = Value(0.5, label="x")
-    u = x.exp()
-    y = u.sigmoid() * u.tanh()  # two branches that start on the same row
-    y.backward()
-    return y, 5 + 4
-
-
-def _reuse_graph():
-    a = Value(3.0, label="a")
-    z = (a * a + a).sigmoid() / (2 - a)  # a skips columns; a constant leaf
-    z.backward()
-    return z, 7 + 5
-
-
-@pytest.mark.parametrize("make", [lambda: (_example_graph()[0], 11 + 6), _diamond_graph,
-                                  _reuse_graph])
-def test_draw_graph_boxes_do_not_overlap(make):
-    out, n_boxes = make()
-    ax = draw_graph(out)
-    try:
-        fig = ax.figure
-        fig.canvas.draw()
-        renderer = fig.canvas.get_renderer()
-        patches = [t.get_bbox_patch().get_window_extent(renderer)
-                   for t in ax.texts if t.get_text()]
-        assert len(patches) == n_boxes  # value boxes + operation circles
-        for i, p in enumerate(patches):
-            for q in patches[i + 1:]:
-                assert not p.overlaps(q), (p, q)
-    finally:
-        plt.close(fig)
-
-
-def test_draw_graph_uses_given_axes_and_handles_a_single_leaf():
-    fig, ax = plt.subplots()
-    try:
-        assert draw_graph(Value(1.0, label="x"), ax=ax) is ax
-        assert [t.get_text() for t in ax.texts] == ["x | data 1.000 | grad 0.000"]
-    finally:
-        plt.close(fig)
+def test_engine_imports_nothing_but_the_standard_library():
+    """autograd.py is the engine only (like micrograd's engine.py): the drawing lives in bplib.plot."""
+    tree = ast.parse(Path(bplib.autograd.__file__).read_text(encoding="utf-8"))
+    imported = set()  # top-level names; a relative import (of another bplib module) keeps its dots
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            imported |= {alias.name.split(".")[0] for alias in node.names}
+        elif isinstance(node, ast.ImportFrom):
+            imported.add("." * node.level + (node.module or "").split(".")[0])
+    assert imported <= {"__future__", "math", "numbers", "typing"}, imported

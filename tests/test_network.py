@@ -15,7 +15,7 @@ def digits_mlp(seed=0):
 
 def test_mlp_reaches_95_percent_on_digits():
     X, y = load_digits()
-    X_train, X_test, y_train, y_test = train_test_split(X, y, test_size=0.25, seed=0)
+    X_train, X_test, y_train, y_test = train_test_split(X, y, test_size=0.25, rng=0)
     X_train, X_test, _, _ = standardize(X_train, X_test)
     model = digits_mlp()
     opt = SGD(model.parameters(), lr=0.05, momentum=0.9)

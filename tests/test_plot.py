@@ -15,7 +15,9 @@ from matplotlib.colors import to_rgba
 from matplotlib.contour import ContourSet
 from matplotlib.figure import Figure
 
+from bplib import metrics
 from bplib import plot as P
+from bplib.autograd import Value, topological_order
 
 
 @pytest.fixture(autouse=True)
@@ -31,6 +33,84 @@ def sigmoid(x):
 def test_import_bplib_does_not_import_matplotlib():
     code = "import sys, bplib; assert 'matplotlib' not in sys.modules, 'import bplib loaded matplotlib'"
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+# ----------------------------------------------------------------------------- computational graphs
+
+
+def _example_graph():
+    a = Value(2.0, label="a")
+    b = Value(-3.0, label="b")
+    c = Value(10.0, label="c")
+    e = a * b
+    e.label = "e"
+    d = e + c
+    d.label = "d"
+    f = Value(-2.0, label="f")
+    L = (d * f).tanh() + d / 100  # d is used twice
+    L.label = "L"
+    L.backward()
+    values = [a, b, c, e, d, f, L]
+    return L, values
+
+
+def _box_texts(ax: Axes) -> list[str]:
+    """The texts of the Value boxes, in drawing order (operation circles hold no "data")."""
+    return [t.get_text() for t in ax.texts if "data " in t.get_text()]
+
+
+def test_plot_graph_one_label_per_value():
+    L, named = _example_graph()
+    ax = P.plot_graph(L)
+    assert isinstance(ax, Axes)
+    value_texts = _box_texts(ax)
+    # 7 named values, plus d*f, its tanh and the constant 100 and d/100.
+    assert len(value_texts) == 11
+    a = named[0]
+    assert f"a | data 2.000 | grad {a.grad:.3f}" in value_texts
+    for v in named:
+        assert sum(t.startswith(v.label + " |") for t in value_texts) == 1
+
+
+def test_plot_graph_draws_the_values_in_the_engines_topological_order():
+    L, _ = _example_graph()
+    expected = [" | ".join(([v.label] if v.label else []) + [f"data {v.data + 0.0:.3f}", f"grad {v.grad + 0.0:.3f}"])
+                for v in topological_order(L)]
+    assert _box_texts(P.plot_graph(L)) == expected
+
+
+def _diamond_graph():
+    x = Value(0.5, label="x")
+    u = x.exp()
+    y = u.sigmoid() * u.tanh()  # two branches that start on the same row
+    y.backward()
+    return y, 5 + 4
+
+
+def _reuse_graph():
+    a = Value(3.0, label="a")
+    z = (a * a + a).sigmoid() / (2 - a)  # a skips columns; a constant leaf
+    z.backward()
+    return z, 7 + 5
+
+
+@pytest.mark.parametrize("make", [lambda: (_example_graph()[0], 11 + 6), _diamond_graph, _reuse_graph])
+def test_plot_graph_boxes_do_not_overlap(make):
+    out, n_boxes = make()
+    fig = P.plot_graph(out).figure
+    fig.canvas.draw()
+    renderer = fig.canvas.get_renderer()
+    patches = [t.get_bbox_patch().get_window_extent(renderer) for t in fig.axes[0].texts if t.get_text()]
+    assert len(patches) == n_boxes  # value boxes + operation circles
+    for i, p in enumerate(patches):
+        for q in patches[i + 1:]:
+            assert not p.overlaps(q), (p, q)
+
+
+def test_plot_graph_uses_given_axes_and_handles_a_single_leaf():
+    _, ax = plt.subplots()
+    assert P.plot_graph(Value(1.0, label="x"), ax=ax) is ax
+    assert [t.get_text() for t in ax.texts] == ["x | data 1.000 | grad 0.000"]
 
 
 # ----------------------------------------------------------------------------- plot_history
@@ -77,11 +157,13 @@ Y_SMALL = np.array([0, 1, 0, 1])  # class 1 where x1 > 0
     [
         lambda Z: (Z[:, 0] > 0).astype(int),  # integer labels (M,)
         lambda Z: Z[:, 0] > 0,  # bool labels (M,)
-        lambda Z: sigmoid(5 * Z[:, 0]),  # probability of class 1, (M,)
-        lambda Z: sigmoid(5 * Z[:, :1]),  # probability of class 1, (M, 1)
+        lambda Z: 5 * Z[:, 0],  # logits of class 1, (M,)
+        lambda Z: 5 * Z[:, :1],  # logits of class 1, (M, 1)
+        lambda Z: sigmoid(5 * Z[:, 0]) > 0.5,  # probabilities of class 1, thresholded into labels
         lambda Z: np.column_stack([-Z[:, 0], Z[:, 0]]),  # scores (M, 2)
+        lambda Z: np.column_stack([sigmoid(-Z[:, 0]), sigmoid(Z[:, 0])]),  # probabilities (M, 2)
     ],
-    ids=["int-labels", "bool-labels", "prob-M", "prob-M1", "scores-MC"],
+    ids=["int-labels", "bool-labels", "logit-M", "logit-M1", "thresholded-prob", "scores-MC", "probs-MC"],
 )
 def test_decision_grid_reads_every_kind_of_predict_output(predict):
     xx, yy, zz = P.decision_grid(predict, X_SMALL, resolution=21, padding=0.5)
@@ -130,9 +212,16 @@ def test_plot_decision_boundary_colours_regions_by_predicted_class():
     np.testing.assert_allclose(filled.cmap(filled.norm(filled.levels[:-1] + 0.5)), [to_rgba(f"C{k}") for k in range(3)])
 
 
-def test_plot_decision_boundary_accepts_probabilities_and_an_existing_axes():
-    fig, ax = plt.subplots()
-    out = P.plot_decision_boundary(lambda Z: sigmoid(Z[:, 0]), X_SMALL, Y_SMALL, ax=ax, resolution=20)
+def test_decision_grid_reads_float_binary_output_as_logits_never_as_probabilities():
+    # A probability is > 0 everywhere, so read as a logit it is class 1 everywhere: the plot shows
+    # the mistake instead of guessing from the values that these were probabilities.
+    _, _, zz = P.decision_grid(lambda Z: sigmoid(5 * Z[:, 0]), X_SMALL, resolution=11)
+    assert np.all(zz == 1)
+
+
+def test_plot_decision_boundary_into_an_existing_axes():
+    _, ax = plt.subplots()
+    out = P.plot_decision_boundary(lambda Z: Z[:, 0], X_SMALL, Y_SMALL, ax=ax, resolution=20)
     assert out is ax
 
 
@@ -249,7 +338,7 @@ def test_plot_digits_titles_errors_in_red():
     predictions = np.array([0, 7, 2, 3, 9])
     fig = P.plot_digits(images, labels, predictions)
     titles = [ax.title for ax in fig.axes]
-    assert [t.get_text() for t in titles] == [f"true {l}\npred {p}" for l, p in zip(labels, predictions)]
+    assert [t.get_text() for t in titles] == [f"true {label}\npred {p}" for label, p in zip(labels, predictions)]
     red = [to_rgba(t.get_color()) == to_rgba("red") for t in titles]
     assert red == list(labels != predictions)
 
@@ -266,33 +355,13 @@ def test_plot_digits_into_given_axes_hides_the_spare_ones():
 # ----------------------------------------------------------------------------- confusion matrix
 
 
-def test_confusion_matrix_hand_example():
-    y_true = [0, 0, 1, 1, 1, 2]
-    y_pred = [0, 1, 1, 1, 2, 2]
-    cm = P.confusion_matrix(y_true, y_pred)
-    np.testing.assert_array_equal(cm, [[1, 1, 0], [0, 2, 1], [0, 0, 1]])
-    assert cm.dtype == np.int64
-    assert np.trace(cm) / cm.sum() == pytest.approx(4 / 6)
-
-
-def test_confusion_matrix_num_classes_scores_and_bad_labels():
-    cm = P.confusion_matrix([0, 1], [1, 1], num_classes=4)
-    assert cm.shape == (4, 4) and cm.sum() == 2 and cm[0, 1] == 1 and cm[1, 1] == 1
-    scores = np.array([[0.9, 0.1], [0.2, 0.8], [0.6, 0.4]])  # argmax -> 0, 1, 0
-    np.testing.assert_array_equal(P.confusion_matrix([0, 1, 1], scores), [[1, 0], [1, 1]])
-    with pytest.raises(ValueError):
-        P.confusion_matrix([0, 3], [0, 1], num_classes=3)
-    with pytest.raises(ValueError):
-        P.confusion_matrix([0, 1], [0.2, 0.9])  # probabilities must be thresholded first
-
-
 def test_plot_confusion_matrix_annotates_counts():
     y_true = [0, 0, 1, 1, 1, 2]
     y_pred = [0, 1, 1, 1, 2, 2]
     ax = P.plot_confusion_matrix(y_true, y_pred)
     assert isinstance(ax, Axes)
     assert ax.get_xlabel() == "predicted" and ax.get_ylabel() == "true"
-    cm = P.confusion_matrix(y_true, y_pred)
+    cm = metrics.confusion_matrix(y_true, y_pred)
     texts = {(round(t.get_position()[1]), round(t.get_position()[0])): t.get_text() for t in ax.texts}
     assert texts == {(i, j): str(cm[i, j]) for i in range(3) for j in range(3)}  # (row=true, col=predicted)
     np.testing.assert_array_equal(ax.images[0].get_array(), cm)
