@@ -32,8 +32,8 @@ import statistics
 import time
 
 import numpy as np
-
 from bench_mlp import blas_threads, import_torch  # benchmarks/ is on sys.path when run as a script
+
 from bplib.layers import Conv2d
 
 # name: (N, C, H = W, F, kernel, padding)
@@ -133,7 +133,8 @@ def main(argv=None) -> None:
                                                     "(default 11; 3 with --quick)")
     parser.add_argument("--dtypes", nargs="+", default=["float32", "float64"], choices=["float32", "float64"])
     parser.add_argument("--sequential", action="store_true",
-                        help="time all of bplib, then all of PyTorch (as bench_mlp.py does) instead of alternating blocks")
+                        help="time all of bplib, then all of PyTorch (as bench_mlp.py does) "
+                             "instead of alternating blocks")
     parser.add_argument("--pause", type=float, default=0.3,
                         help="seconds of sleep before each timed block (default 0.3; see time_steps)")
     parser.add_argument("--no-torch", action="store_true", help="skip PyTorch even if it is installed")

@@ -118,8 +118,8 @@ def check_dtypes(model, loss_fn, optimizer, X, y, batch_size: int, dtype) -> Non
     for i, p in enumerate(model.parameters()):
         arrays[f"param {i} ({p.name})"] = p.value
         arrays[f"grad {i} ({p.name})"] = p.grad
-    for i, v in enumerate(getattr(optimizer, "_velocity", [])):
-        arrays[f"velocity {i}"] = v
+        for key, array in optimizer.state[p].items():
+            arrays[f"{key} {i} ({p.name})"] = array
     wrong = {name: a.dtype for name, a in arrays.items() if a.dtype != dtype}
     if wrong:
         raise AssertionError(f"expected {np.dtype(dtype)} everywhere, got {wrong}")
@@ -187,7 +187,7 @@ def import_torch(threads: int):
 def digits_task() -> tuple[float, float]:
     """The recipe of tests/test_network.py::test_mlp_reaches_95_percent_on_digits."""
     X, y = load_digits()
-    X_train, X_test, y_train, y_test = train_test_split(X, y, test_size=0.25, seed=0)
+    X_train, X_test, y_train, y_test = train_test_split(X, y, test_size=0.25, rng=0)
     X_train, X_test, _, _ = standardize(X_train, X_test)
     model = Sequential(Dense(64, 64, rng=0), ReLU(), Dense(64, 10, rng=1))
     optimizer = SGD(model.parameters(), lr=0.05, momentum=0.9)
@@ -203,7 +203,8 @@ def main(argv=None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--quick", action="store_true", help="10,000 samples and one timed epoch (a smoke test)")
     parser.add_argument("--samples", type=int, help="samples per epoch (default 60,000; 10,000 with --quick)")
-    parser.add_argument("--repeats", type=int, help="timed epochs per configuration, median reported (default 3; 1 with --quick)")
+    parser.add_argument("--repeats", type=int,
+                        help="timed epochs per configuration, median reported (default 3; 1 with --quick)")
     parser.add_argument("--batch-sizes", type=int, nargs="+", default=[64, 256])
     parser.add_argument("--dtypes", nargs="+", default=["float32", "float64"], choices=["float32", "float64"])
     parser.add_argument("--input-grad", action="store_true",

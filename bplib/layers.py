@@ -19,7 +19,7 @@ from typing import Callable
 import numpy as np
 
 from . import activations as F
-from ._checks import FLOAT_DTYPES, as_float_array, require_ndim
+from ._checks import FLOAT_DTYPES, RngLike, as_float_array, as_rng, require_ndim
 from .init import INITIALIZERS
 
 
@@ -104,18 +104,39 @@ class Layer:
     def _cached(self, attr: str):
         value = getattr(self, attr, None)
         if value is None:
-            raise RuntimeError(f"{type(self).__name__}.backward() called before forward(): there is nothing to differentiate yet")
+            raise RuntimeError(f"{type(self).__name__}.backward() called before forward(): "
+                               "there is nothing to differentiate yet")
         return value
 
     def _check_dout(self, dout, shape: tuple) -> np.ndarray:
         dout = as_float_array(dout, "dout")
         if dout.shape != shape:
-            raise ValueError(f"{type(self).__name__}.backward expects dout of the output's shape {shape}; got {dout.shape}")
+            raise ValueError(f"{type(self).__name__}.backward expects dout of the output's shape {shape}; "
+                             f"got {dout.shape}")
         return dout
+
+    def _kept_product(self, name: str, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+        """a @ b, written into an array that the layer keeps under ``name`` and overwrites at the next call.
+
+        Only for a large result that is used up at once, never for one handed to the caller. A new
+        array the size of a weight matrix at every step can cost more than the product itself: the
+        memory allocator may give the memory back to the operating system when the array is freed,
+        and the next step pays a page fault for every 4 KB to get it again. For Dense's xᵀ dout
+        (784 × 128 in benchmarks/bench_mlp.py) that was up to 200,000 page faults per epoch.
+        """
+        shape, dtype = (a.shape[0], b.shape[1]), np.result_type(a, b)
+        kept = self.__dict__.setdefault("_kept_products", {})
+        if name not in kept or kept[name].shape != shape or kept[name].dtype != dtype:
+            kept[name] = np.empty(shape, dtype=dtype)
+        return np.matmul(a, b, out=kept[name])
 
 
 class Dense(Layer):
     """Fully connected layer: out = x @ W + b.
+
+    Its backward pass, from dout = d loss / d out::
+
+        dW = xᵀ dout        db = Σₙ dout        dx = dout Wᵀ
 
     Parameters
     ----------
@@ -129,10 +150,10 @@ class Dense(Layer):
     dtype : np.float64 or np.float32
         Dtype of the parameters; inputs are converted to it.
     input_grad : bool
-        Whether ``backward`` computes and returns d loss / d x (the default). Pass False for the
-        first layer of a network, whose input is the data: nothing uses d loss / d data, and
-        skipping it saves a matrix product as large as the forward pass (PyTorch skips it too,
-        because data tensors have requires_grad=False). ``backward`` then returns None.
+        Whether ``backward`` returns dx (the default). False suits the first layer of a network,
+        whose input is the data: nothing uses d loss / d data, so ``backward`` returns None and
+        skips the product dout Wᵀ, which costs as much as the forward pass. PyTorch skips it for
+        the same reason: data tensors have requires_grad=False.
 
     Attributes
     ----------
@@ -146,17 +167,13 @@ class Dense(Layer):
             raise ValueError(f"dtype must be float32 or float64; got {np.dtype(dtype)}")
         initializer = INITIALIZERS[init] if isinstance(init, str) else init
         self.in_features, self.out_features = in_features, out_features
-        self.W = Parameter(initializer(in_features, out_features, np.random.default_rng(rng), dtype), "W")
+        self.W = Parameter(initializer(in_features, out_features, as_rng(rng), dtype), "W")
         self.b = Parameter(np.zeros(out_features, dtype=dtype), "b")
         self.input_grad = input_grad
         self._x: np.ndarray | None = None
-        # Room for xᵀ dout, reused by every backward pass. A fresh (D, H) array at every step is
-        # slow when it is large: the allocator may give the memory back to the OS after each
-        # step, and getting it again costs a page fault for every 4 KB.
-        self._dW = np.empty_like(self.W.value)
 
     def forward(self, x) -> np.ndarray:
-        """x: (N, D) -> out: (N, H)."""
+        """x: (N, D) -> out: (N, H), in the parameters' dtype."""
         x = as_float_array(x, "x")
         if x.ndim != 2 or x.shape[1] != self.in_features:
             raise ValueError(f"{self!r} expects input of shape (N, {self.in_features}); got {x.shape}")
@@ -164,18 +181,13 @@ class Dense(Layer):
         self._x = x
         return x @ self.W.value + self.b.value
 
-    def backward(self, dout) -> np.ndarray:
-        """dout: (N, H) -> dx: (N, D); adds dW = xᵀ dout (D, H) and db = Σₙ dout (H,).
-
-        Returns None instead of dx when the layer was built with ``input_grad=False``.
-        """
+    def backward(self, dout) -> np.ndarray | None:
+        """dout: (N, H) -> dx: (N, D), or None if ``input_grad`` is False; adds dW (D, H) and db (H,)."""
         x = self._cached("_x")
         dout = self._check_dout(dout, (x.shape[0], self.out_features)).astype(x.dtype, copy=False)
-        self.W.grad += np.matmul(x.T, dout, out=self._dW)
+        self.W.grad += self._kept_product("dW", x.T, dout)  # x.T @ dout, see _kept_product
         self.b.grad += dout.sum(axis=0)
-        if not self.input_grad:
-            return None  # see input_grad above: dout @ Wᵀ would cost as much as the forward pass
-        return dout @ self.W.value.T
+        return dout @ self.W.value.T if self.input_grad else None
 
     def parameters(self) -> list[Parameter]:
         return [self.W, self.b]
@@ -185,62 +197,69 @@ class Dense(Layer):
 
 
 class _Elementwise(Layer):
-    """An activation applied elementwise; backward multiplies dout by f'(x)."""
+    """An activation applied elementwise: out = f(x), and backward returns dx = dout · f'(x).
+
+    Each subclass writes f as ``_f(x)`` and its derivative as ``_df(x, out)``. The derivative
+    receives the output too, because some are cheapest written with it: σ' = σ(1 - σ) and
+    tanh' = 1 - tanh² need no second exponential.
+    """
 
     def forward(self, x) -> np.ndarray:
+        """x: any shape -> out = f(x), same shape and dtype."""
         x = as_float_array(x, "x")
-        self._x = x
-        return self._f(x)
+        out = self._f(x)
+        self._x, self._out = x, out
+        return out
 
     def backward(self, dout) -> np.ndarray:
+        """dout: the output's shape -> dx = dout · f'(x), same shape."""
         x = self._cached("_x")
-        return self._check_dout(dout, x.shape) * self._f_grad(x)
+        return self._check_dout(dout, x.shape) * self._df(x, self._out)
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}()"
 
 
 class Sigmoid(_Elementwise):
-    """σ(x) = 1 / (1 + e^{-x}); backward uses σ'(x) = σ(x)(1 - σ(x)), from the cached output."""
+    """σ(x) = 1 / (1 + e^{-x}); σ'(x) = σ(x)(1 - σ(x))."""
 
-    def forward(self, x) -> np.ndarray:
-        self._out = F.sigmoid(x)
-        return self._out
+    def _f(self, x: np.ndarray) -> np.ndarray:
+        return F.sigmoid(x)
 
-    def backward(self, dout) -> np.ndarray:
-        out = self._cached("_out")
-        return self._check_dout(dout, out.shape) * out * (1 - out)
+    def _df(self, x: np.ndarray, out: np.ndarray) -> np.ndarray:
+        return out * (1 - out)
 
 
 class Tanh(_Elementwise):
-    """tanh(x); backward uses tanh'(x) = 1 - tanh(x)², from the cached output."""
+    """tanh(x); tanh'(x) = 1 - tanh(x)²."""
 
-    def forward(self, x) -> np.ndarray:
-        self._out = F.tanh(x)
-        return self._out
+    def _f(self, x: np.ndarray) -> np.ndarray:
+        return F.tanh(x)
 
-    def backward(self, dout) -> np.ndarray:
-        out = self._cached("_out")
-        return self._check_dout(dout, out.shape) * (1 - out * out)
+    def _df(self, x: np.ndarray, out: np.ndarray) -> np.ndarray:
+        return 1 - out * out
 
 
 class ReLU(_Elementwise):
-    """max(x, 0); backward lets the gradient through where x > 0."""
+    """max(x, 0); its derivative is 1 where x > 0, else 0: the gradient passes where x > 0."""
 
-    _f = staticmethod(F.relu)
-    _f_grad = staticmethod(F.relu_grad)
+    def _f(self, x: np.ndarray) -> np.ndarray:
+        return F.relu(x)
+
+    def _df(self, x: np.ndarray, out: np.ndarray) -> np.ndarray:
+        return F.relu_grad(x)
 
 
 class LeakyReLU(_Elementwise):
-    """x for x > 0, alpha·x otherwise."""
+    """x for x > 0, alpha·x otherwise; the derivative is 1 or alpha."""
 
     def __init__(self, alpha: float = 0.01) -> None:
         self.alpha = alpha
 
-    def _f(self, x):
+    def _f(self, x: np.ndarray) -> np.ndarray:
         return F.leaky_relu(x, self.alpha)
 
-    def _f_grad(self, x):
+    def _df(self, x: np.ndarray, out: np.ndarray) -> np.ndarray:
         return F.leaky_relu_grad(x, self.alpha)
 
     def __repr__(self) -> str:
@@ -248,12 +267,12 @@ class LeakyReLU(_Elementwise):
 
 
 class Identity(_Elementwise):
-    """Passes x through unchanged; its gradient is dout itself."""
+    """Passes x through unchanged; its derivative is 1, so dx is dout itself."""
 
-    def _f(self, x):
+    def _f(self, x: np.ndarray) -> np.ndarray:
         return x
 
-    def _f_grad(self, x):
+    def _df(self, x: np.ndarray, out: np.ndarray) -> np.ndarray:
         return np.ones_like(x)
 
 
@@ -318,7 +337,8 @@ class BatchNorm1d(Layer):
         if not eps > 0:
             raise ValueError(f"eps must be positive, so that a constant feature is not divided by zero; got {eps!r}")
         if momentum is not None and not 0 <= momentum <= 1:
-            raise ValueError(f"momentum must be in [0, 1] (the weight of the new batch's statistics) or None; got {momentum!r}")
+            raise ValueError("momentum must be in [0, 1] (the weight of the new batch's statistics) or None; "
+                             f"got {momentum!r}")
         self.num_features, self.eps, self.momentum = int(num_features), float(eps), momentum
         self.gamma = Parameter(np.ones(self.num_features), "gamma")
         self.beta = Parameter(np.zeros(self.num_features), "beta")
@@ -398,14 +418,15 @@ class Dropout(Layer):
         output is all zeros, with no division by 1 - p = 0), as in PyTorch.
     rng : None, int or np.random.Generator
         Source of randomness for the masks, stored as the generator ``self.rng``. An int seed
-        makes the sequence of masks reproducible; a Generator is used (and advanced) as is.
+        makes the sequence of masks reproducible; a Generator is used (and advanced) as is; None
+        (the default) draws new masks in every run.
     """
 
-    def __init__(self, p: float = 0.5, rng=None) -> None:
+    def __init__(self, p: float = 0.5, rng: RngLike = None) -> None:
         if isinstance(p, bool) or not isinstance(p, (int, float, np.integer, np.floating)) or not 0 <= p <= 1:
             raise ValueError(f"dropout probability p must be a number in [0, 1]; got {p!r}")
         self.p = float(p)
-        self.rng = np.random.default_rng(rng)
+        self.rng = as_rng(rng)
         self._shape: tuple | None = None
         self._mask: np.ndarray | None = None  # None after an evaluation-mode (or p = 0) forward: the identity
 
@@ -486,7 +507,8 @@ class Residual(Layer):
         if inner is None:
             return None
         if np.shape(inner) != shape:
-            raise ValueError(f"{self!r}: the inner layer's backward must return dx of the input's shape {shape}; got {np.shape(inner)}")
+            raise ValueError(f"{self!r}: the inner layer's backward must return dx of the input's shape {shape}; "
+                             f"got {np.shape(inner)}")
         return dout + inner
 
     def parameters(self) -> list[Parameter]:
@@ -512,5 +534,5 @@ def _named_parameters(layer) -> list[tuple[str, Parameter]]:
     return Layer.named_parameters(layer)
 
 
-from .conv import Conv2d, Flatten, MaxPool2d  # noqa: E402
-from .recurrent import LSTM, RNN  # noqa: E402
+from .conv import Conv2d, Flatten, MaxPool2d  # noqa: E402, F401  (re-exported: bplib.layers.Conv2d)
+from .recurrent import LSTM, RNN  # noqa: E402, F401  (re-exported)

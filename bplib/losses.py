@@ -197,10 +197,33 @@ class BCEWithLogitsLoss(_Loss):
 
 
 class SoftmaxCrossEntropy(_Loss):
-    """Softmax + cross-entropy on logits, as ``torch.nn.CrossEntropyLoss``."""
+    """Softmax + cross-entropy on logits, as ``torch.nn.CrossEntropyLoss``.
 
-    _value = staticmethod(softmax_cross_entropy)
-    _grad = staticmethod(softmax_cross_entropy_grad)
+    The same numbers as ``softmax_cross_entropy`` and ``softmax_cross_entropy_grad``, but the call
+    computes the softmax once, for both: it keeps the probabilities p, and ``backward()`` returns
+    (p - y) / N from them. The exponentials are this loss's costly part, in float64 above all.
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._probs: np.ndarray | None = None
+        self._targets: np.ndarray | None = None
+
+    def __call__(self, logits, labels) -> float:
+        """logits: (N, C); labels: (N,) class indices or (N, C) rows -> the mean cross-entropy."""
+        logits, targets = _class_targets(logits, labels)
+        shifted = logits - np.max(logits, axis=1, keepdims=True)  # largest score 0: exp cannot overflow
+        exp = np.exp(shifted)
+        sum_exp = np.sum(exp, axis=1, keepdims=True)
+        log_probs = shifted - np.log(sum_exp)  # log softmax, without ever taking log(0)
+        self._probs, self._targets = exp / sum_exp, targets
+        return float(-np.sum(targets * log_probs) / logits.shape[0])
+
+    def backward(self) -> np.ndarray:
+        """d loss / d logits = (softmax(logits) - y) / N, shape (N, C), for the last call's inputs."""
+        if self._probs is None:
+            raise RuntimeError(f"{type(self).__name__}.backward() called before the loss was computed")
+        return (self._probs - self._targets) / self._probs.shape[0]
 
 
 # ----------------------------------------------------------------------------- weight penalties
@@ -217,7 +240,8 @@ def _penalised(params, reg, name: str) -> list:
                 f"{name} expects an iterable of Parameters (e.g. [layer.W for layer in dense_layers]); "
                 f"item {i} is a {type(p).__name__}"
             )
-    if isinstance(reg, bool) or not isinstance(reg, (int, float, np.integer, np.floating)) or not (np.isfinite(reg) and reg >= 0):
+    if (isinstance(reg, bool) or not isinstance(reg, (int, float, np.integer, np.floating))
+            or not (np.isfinite(reg) and reg >= 0)):
         raise ValueError(f"{name}: reg must be a finite number >= 0; got {reg!r}")
     return params
 

@@ -9,13 +9,17 @@ Usage is PyTorch's::
         model.backward(loss_fn.backward())
         optimizer.step()
 
-Every update is written in place into buffers allocated once, in the parameter's own dtype:
-a training step allocates no new arrays and float32 training stays in float32. Each ``step``
-shows its equation in the docstring; the code is that equation with ``out=`` arguments.
+Each ``step`` is the equation of its docstring, written with numpy's operators. What an
+optimizer remembers between steps lives where PyTorch keeps it, in ``optimizer.state``: one
+dict per parameter, holding arrays of the parameter's shape and dtype under torch's names
+(``state[p]["momentum_buffer"]`` for SGD, ``"sum"`` for AdaGrad, ``"square_avg"`` for RMSProp,
+``"exp_avg"`` and ``"exp_avg_sq"`` for Adam). A step overwrites those arrays in place
+(``m[...] = ...``): writing ``m = ...`` would only rebind a local name, and the next step would
+start again from the old array. Python floats times float32 arrays stay float32, so float32
+training stays float32 throughout.
 """
 from __future__ import annotations
 
-import math
 from typing import Iterable
 
 import numpy as np
@@ -24,34 +28,51 @@ from .layers import Parameter
 
 
 class Optimizer:
-    """Holds the parameters; subclasses implement ``step``."""
+    """Holds the parameters and what the optimizer remembers about them; subclasses implement ``step``.
+
+    Parameters
+    ----------
+    params : iterable of Parameter
+        The parameters to train, each with ``.value`` and ``.grad`` of the same shape; the same
+        Parameter may appear only once.
+    lr : float >= 0
+        The learning rate.
+
+    Attributes
+    ----------
+    params : list of Parameter
+    lr : float
+        Read at every step, so a schedule may change it between steps.
+    state : dict[Parameter, dict[str, np.ndarray]]
+        ``state[p]``: the arrays kept for parameter p between steps (its shape and dtype), named
+        as in ``torch.optim``; created with the optimizer, full of zeros, and updated in place.
+        Empty dicts for an optimizer without memory (SGD without momentum).
+    steps : int
+        Steps taken so far (Adam's t in its bias corrections).
+    """
 
     def __init__(self, params: Iterable[Parameter], lr: float) -> None:
         self.params = list(params)
         if not self.params:
             raise ValueError("the optimizer got an empty parameter list")
+        if len({id(p) for p in self.params}) < len(self.params):
+            raise ValueError("the optimizer got the same Parameter twice: it would update it twice per step")
         if lr < 0:
             raise ValueError(f"lr must be non-negative; got {lr}")
         self.lr = lr
-        # One scratch array per parameter, so that steps reuse memory instead of allocating.
-        self._scratch = [np.empty_like(p.value) for p in self.params]
+        self.state: dict[Parameter, dict[str, np.ndarray]] = {p: {} for p in self.params}
         self.steps = 0
+
+    def _zero_state(self, *names: str) -> None:
+        """Give every parameter p a ``state[p][name]`` of zeros, of p's shape and dtype, for each name."""
+        for p, state in self.state.items():
+            for name in names:
+                state[name] = np.zeros_like(p.value)
 
     def zero_grad(self) -> None:
         """Set every parameter's gradient to zero (gradients otherwise accumulate)."""
         for p in self.params:
             p.grad.fill(0)
-
-    def _zeros(self) -> list[np.ndarray]:
-        return [np.zeros_like(p.value) for p in self.params]
-
-    def _grad(self, p: Parameter, i: int, weight_decay: float) -> np.ndarray:
-        """g = grad + weight_decay · value (L2 penalty folded into the gradient, as torch does)."""
-        if not weight_decay:
-            return p.grad
-        g = np.multiply(p.value, weight_decay, out=self._scratch[i])
-        g += p.grad
-        return g
 
     def step(self) -> None:
         raise NotImplementedError
@@ -63,131 +84,111 @@ class Optimizer:
 class SGD(Optimizer):
     """Stochastic gradient descent, with optional (Nesterov) momentum and weight decay.
 
-    ``torch.optim.SGD`` with dampening 0::
+    ``torch.optim.SGD`` with dampening 0, b = ``state[p]["momentum_buffer"]``::
 
         g = grad + weight_decay · w
-        b = g                      on the first step
-        b = momentum · b + g       afterwards
-        g = g + momentum · b       if nesterov, else g = b
+        b = momentum · b + g          (b starts at 0, so the first step gives b = g, as in torch)
+        g = g + momentum · b          if nesterov, else g = b
         w = w - lr · g
+
+    Without momentum the state is empty and the step is w = w - lr · g.
     """
 
-    def __init__(self, params, lr: float, momentum: float = 0.0, nesterov: bool = False, weight_decay: float = 0.0) -> None:
+    def __init__(self, params: Iterable[Parameter], lr: float, momentum: float = 0.0, nesterov: bool = False,
+                 weight_decay: float = 0.0) -> None:
         super().__init__(params, lr)
         if nesterov and momentum <= 0:
             raise ValueError("Nesterov momentum requires momentum > 0")
         self.momentum, self.nesterov, self.weight_decay = momentum, nesterov, weight_decay
-        self._velocity = self._zeros() if momentum else []
+        if momentum:
+            self._zero_state("momentum_buffer")
 
     def step(self) -> None:
-        for i, p in enumerate(self.params):
-            g = self._grad(p, i, self.weight_decay)
+        for p in self.params:
+            g = p.grad + self.weight_decay * p.value if self.weight_decay else p.grad
             if self.momentum:
-                b = self._velocity[i]
-                if self.steps == 0:
-                    b[...] = g
-                else:
-                    b *= self.momentum
-                    b += g
-                if self.nesterov:
-                    g = np.add(g, self.momentum * b, out=self._scratch[i])
-                else:
-                    g = b
-            p.value -= np.multiply(g, self.lr, out=self._scratch[i])
+                b = self.state[p]["momentum_buffer"]
+                b[...] = self.momentum * b + g
+                g = g + self.momentum * b if self.nesterov else b
+            p.value -= self.lr * g
         self.steps += 1
 
 
 class AdaGrad(Optimizer):
     """AdaGrad: each weight's step shrinks with the sum of its squared gradients.
 
-    ``torch.optim.Adagrad``::
+    ``torch.optim.Adagrad``, s = ``state[p]["sum"]``::
 
         s = s + g²
         w = w - lr · g / (√s + eps)
     """
 
-    def __init__(self, params, lr: float = 0.01, eps: float = 1e-10) -> None:
+    def __init__(self, params: Iterable[Parameter], lr: float = 0.01, eps: float = 1e-10) -> None:
         super().__init__(params, lr)
         self.eps = eps
-        self._sum_sq = self._zeros()
+        self._zero_state("sum")
 
     def step(self) -> None:
-        for p, s, tmp in zip(self.params, self._sum_sq, self._scratch):
-            s += np.multiply(p.grad, p.grad, out=tmp)
-            denom = np.sqrt(s, out=tmp)
-            denom += self.eps
-            update = np.divide(p.grad, denom, out=tmp)
-            update *= self.lr
-            p.value -= update
+        for p in self.params:
+            s = self.state[p]["sum"]
+            s[...] = s + p.grad**2
+            p.value -= self.lr * p.grad / (np.sqrt(s) + self.eps)
         self.steps += 1
 
 
 class RMSProp(Optimizer):
     """RMSProp: divide by a running root-mean-square of recent gradients.
 
-    ``torch.optim.RMSprop``::
+    ``torch.optim.RMSprop``, v = ``state[p]["square_avg"]``::
 
         v = alpha · v + (1 - alpha) · g²
         w = w - lr · g / (√v + eps)
     """
 
-    def __init__(self, params, lr: float = 0.01, alpha: float = 0.99, eps: float = 1e-8) -> None:
+    def __init__(self, params: Iterable[Parameter], lr: float = 0.01, alpha: float = 0.99, eps: float = 1e-8) -> None:
         super().__init__(params, lr)
         self.alpha, self.eps = alpha, eps
-        self._mean_sq = self._zeros()
+        self._zero_state("square_avg")
 
     def step(self) -> None:
-        for p, v, tmp in zip(self.params, self._mean_sq, self._scratch):
-            v *= self.alpha
-            sq = np.multiply(p.grad, p.grad, out=tmp)
-            sq *= 1 - self.alpha
-            v += sq
-            denom = np.sqrt(v, out=tmp)
-            denom += self.eps
-            update = np.divide(p.grad, denom, out=tmp)
-            update *= self.lr
-            p.value -= update
+        for p in self.params:
+            v = self.state[p]["square_avg"]
+            v[...] = self.alpha * v + (1 - self.alpha) * p.grad**2
+            p.value -= self.lr * p.grad / (np.sqrt(v) + self.eps)
         self.steps += 1
 
 
 class Adam(Optimizer):
     """Adam: momentum on the gradient and RMSProp's scaling, both bias-corrected.
 
-    ``torch.optim.Adam`` (weight decay as an L2 term in g), at step t = 1, 2, ...::
+    ``torch.optim.Adam`` (weight decay as an L2 term in g), m = ``state[p]["exp_avg"]`` and
+    v = ``state[p]["exp_avg_sq"]``, at step t = 1, 2, ...::
 
         g = grad + weight_decay · w
         m = β1 · m + (1 - β1) · g
         v = β2 · v + (1 - β2) · g²
-        w = w - lr / (1 - β1ᵗ) · m / (√v / √(1 - β2ᵗ) + eps)
+        m̂ = m / (1 - β1ᵗ)
+        v̂ = v / (1 - β2ᵗ)            (m and v start at 0; the corrections undo that pull towards 0)
+        w = w - lr · m̂ / (√v̂ + eps)
     """
 
-    def __init__(self, params, lr: float = 1e-3, betas: tuple[float, float] = (0.9, 0.999), eps: float = 1e-8, weight_decay: float = 0.0) -> None:
+    def __init__(self, params: Iterable[Parameter], lr: float = 1e-3, betas: tuple[float, float] = (0.9, 0.999),
+                 eps: float = 1e-8, weight_decay: float = 0.0) -> None:
         super().__init__(params, lr)
         self.betas, self.eps, self.weight_decay = betas, eps, weight_decay
-        self._m, self._v = self._zeros(), self._zeros()
-        self._tmp = self._zeros()
+        self._zero_state("exp_avg", "exp_avg_sq")
 
     def step(self) -> None:
         beta1, beta2 = self.betas
         t = self.steps + 1
-        step_size = self.lr / (1 - beta1**t)
-        # math.sqrt gives a Python float; np.sqrt would give an np.float64 scalar, and dividing a
-        # float32 array by that runs the division in float64 (several times slower).
-        sqrt_bias2 = math.sqrt(1 - beta2**t)
-        for i, (p, m, v, tmp) in enumerate(zip(self.params, self._m, self._v, self._tmp)):
-            g = self._grad(p, i, self.weight_decay)
-            m *= beta1
-            m += np.multiply(g, 1 - beta1, out=tmp)
-            v *= beta2
-            sq = np.multiply(g, g, out=tmp)
-            sq *= 1 - beta2
-            v += sq
-            denom = np.sqrt(v, out=tmp)
-            denom /= sqrt_bias2
-            denom += self.eps
-            update = np.divide(m, denom, out=tmp)
-            update *= step_size
-            p.value -= update
+        for p in self.params:
+            g = p.grad + self.weight_decay * p.value if self.weight_decay else p.grad
+            m, v = self.state[p]["exp_avg"], self.state[p]["exp_avg_sq"]
+            m[...] = beta1 * m + (1 - beta1) * g
+            v[...] = beta2 * v + (1 - beta2) * g**2
+            m_hat = m / (1 - beta1**t)
+            v_hat = v / (1 - beta2**t)
+            p.value -= self.lr * m_hat / (np.sqrt(v_hat) + self.eps)
         self.steps = t
 
 

@@ -1,6 +1,6 @@
 import numpy as np
 import pytest
-from hypothesis import given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
@@ -111,7 +111,8 @@ def test_softmax_normalises_along_the_requested_axis(rng):
 def test_softmax_extreme_logits():
     p = A.softmax(np.array([[1e4, 0.0, -1e4]]))
     np.testing.assert_array_equal(p, [[1.0, 0.0, 0.0]])
-    np.testing.assert_allclose(np.exp(A.log_softmax(np.array([[1.0, 2.0, 3.0]]))), A.softmax(np.array([[1.0, 2.0, 3.0]])))
+    np.testing.assert_allclose(np.exp(A.log_softmax(np.array([[1.0, 2.0, 3.0]]))),
+                               A.softmax(np.array([[1.0, 2.0, 3.0]])))
 
 
 def test_softmax_jacobian_vector_product(rng):

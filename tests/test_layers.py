@@ -19,7 +19,8 @@ LAYERS = {
     "relu": ReLU,
     "leaky_relu": lambda: LeakyReLU(alpha=0.05),
     "identity": Identity,
-    "mlp": lambda: Sequential(Dense(D, 6, rng=1, init="xavier"), Tanh(), Dense(6, H, rng=2), ReLU(), Dense(H, 2, rng=3)),
+    "mlp": lambda: Sequential(Dense(D, 6, rng=1, init="xavier"), Tanh(), Dense(6, H, rng=2), ReLU(),
+                              Dense(H, 2, rng=3)),
 }
 
 
@@ -27,7 +28,7 @@ LAYERS = {
 def test_backward_matches_numerical_gradient(name, rng):
     layer = LAYERS[name]()
     x = _away_from_kinks(rng.standard_normal((N, D)))
-    errors = check_layer(layer, x, seed=7)
+    errors = check_layer(layer, x, rng=7)
     assert errors and max(errors.values()) < 1e-7, errors
     expected_keys = {"x"} | ({"W", "b"} if name == "dense" else set())
     if name != "mlp":
@@ -135,3 +136,23 @@ def test_first_layer_can_skip_the_input_gradient(rng):
     model = Sequential(Dense(D, 6, rng=1, input_grad=False), ReLU(), Dense(6, H, rng=2))
     model(x)
     assert model.backward(dout) is None and np.any(model.layers[0].W.grad)
+
+
+ACTIVATIONS = ["sigmoid", "tanh", "relu", "leaky_relu", "identity"]
+
+
+@pytest.mark.parametrize("name", ACTIVATIONS)
+def test_activations_are_written_as_f_and_its_derivative(name):
+    """Each activation gives only f and f' (``_f``, ``_df``): forward and backward are _Elementwise's."""
+    cls = type(LAYERS[name]())
+    assert "forward" not in vars(cls) and "backward" not in vars(cls), f"{cls.__name__} overrides the template"
+
+
+@pytest.mark.parametrize("name", ACTIVATIONS)
+def test_activations_keep_float32_and_stay_finite_at_large_inputs(name):
+    layer = LAYERS[name]()
+    x = np.array([[-1e4, -3.0, 0.5, 1e4]], dtype=np.float32)
+    out = layer(x)
+    dx = layer.backward(np.ones_like(out))
+    assert out.dtype == np.float32 and dx.dtype == np.float32, f"{layer!r}: {out.dtype}, {dx.dtype}"
+    assert np.all(np.isfinite(out)) and np.all(np.isfinite(dx)), f"{layer!r} on ±1e4: {out}, {dx}"

@@ -94,7 +94,8 @@ def test_softmax_cross_entropy_gradient(rng, soft):
 
 @given(arrays(np.float64, st.tuples(st.integers(1, 5), st.integers(2, 6)), elements=st.floats(-1e4, 1e4)), st.data())
 def test_softmax_cross_entropy_stable(logits, data):
-    labels = np.array(data.draw(st.lists(st.integers(0, logits.shape[1] - 1), min_size=logits.shape[0], max_size=logits.shape[0])))
+    labels = np.array(data.draw(st.lists(st.integers(0, logits.shape[1] - 1), min_size=logits.shape[0],
+                                         max_size=logits.shape[0])))
     loss = L.softmax_cross_entropy(logits, labels)
     grad = L.softmax_cross_entropy_grad(logits, labels)
     assert np.isfinite(loss) and loss >= 0

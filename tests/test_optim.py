@@ -84,7 +84,9 @@ CASES = [
     (Adam, "adam", dict()),
     (Adam, "adam", dict(lr=0.05, betas=(0.8, 0.99), eps=1e-6, weight_decay=0.1)),
 ]
-DEFAULTS = {"adagrad": dict(lr=0.01, eps=1e-10), "rmsprop": dict(lr=0.01, alpha=0.99, eps=1e-8), "adam": dict(lr=1e-3, eps=1e-8)}
+TORCH_CLASSES = {"sgd": "SGD", "adagrad": "Adagrad", "rmsprop": "RMSprop", "adam": "Adam"}  # in torch.optim
+DEFAULTS = {"adagrad": dict(lr=0.01, eps=1e-10), "rmsprop": dict(lr=0.01, alpha=0.99, eps=1e-8),
+            "adam": dict(lr=1e-3, eps=1e-8)}
 
 
 @pytest.mark.parametrize("cls, kind, kwargs", CASES)
@@ -99,7 +101,7 @@ def test_matches_documented_update_rule(cls, kind, kwargs):
 @pytest.mark.parametrize("cls, kind, kwargs", CASES)
 def test_matches_torch_when_available(cls, kind, kwargs):
     torch = pytest.importorskip("torch")
-    torch_cls = {"sgd": torch.optim.SGD, "adagrad": torch.optim.Adagrad, "rmsprop": torch.optim.RMSprop, "adam": torch.optim.Adam}[kind]
+    torch_cls = getattr(torch.optim, TORCH_CLASSES[kind])
     tensors = [torch.tensor(w, dtype=torch.float64, requires_grad=True) for w in _initial()]
     opt = torch_cls(tensors, **kwargs)
     for _ in range(STEPS):
@@ -167,3 +169,103 @@ def test_clip_grad_norm():
     np.testing.assert_allclose(a.grad / b.grad[0], [0.75, 0.0])  # direction kept
     assert clip_grad_norm([a, b], max_norm=10.0) == pytest.approx(1.0, rel=1e-5)
     np.testing.assert_allclose(a.grad, [0.6, 0.0], rtol=1e-5)  # unchanged below the threshold
+
+
+# ----------------------------------------------------------------------------- public state
+
+STATE_NAMES = [
+    (SGD, dict(lr=0.1), set()),
+    (SGD, dict(lr=0.1, momentum=0.9), {"momentum_buffer"}),
+    (AdaGrad, dict(), {"sum"}),
+    (RMSProp, dict(), {"square_avg"}),
+    (Adam, dict(), {"exp_avg", "exp_avg_sq"}),
+]
+
+
+@pytest.mark.parametrize("cls, kwargs, names", STATE_NAMES)
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_state_is_public_with_torch_names(cls, kwargs, names, dtype):
+    """optimizer.state[p]: a dict of arrays of p's shape and dtype, under torch.optim's names."""
+    params = [Parameter(w.astype(dtype)) for w in _initial()]
+    opt = cls(params, **kwargs)
+    for p in params:
+        p.grad += _loss_grad(p.value)
+    opt.step()
+    assert set(opt.state) == set(params)
+    for p in params:
+        assert set(opt.state[p]) == names
+        for name, array in opt.state[p].items():
+            assert array.shape == p.value.shape and array.dtype == dtype, f"{cls.__name__} state {name!r}"
+
+
+def test_state_holds_the_running_averages():
+    """After one step from zero state, each array is what its equation gives for g."""
+    w = _initial()[0]
+    g = _loss_grad(w)
+    expected = {
+        SGD: {"momentum_buffer": g},
+        AdaGrad: {"sum": g**2},
+        RMSProp: {"square_avg": (1 - 0.99) * g**2},
+        Adam: {"exp_avg": (1 - 0.9) * g, "exp_avg_sq": (1 - 0.999) * g**2},
+    }
+    for cls, arrays in expected.items():
+        p = Parameter(w)
+        opt = cls([p], lr=0.1, momentum=0.9) if cls is SGD else cls([p])
+        p.grad += g
+        opt.step()
+        for name, value in arrays.items():
+            np.testing.assert_allclose(opt.state[p][name], value, rtol=1e-12, err_msg=f"{cls.__name__} {name!r}")
+
+
+@pytest.mark.parametrize("cls, kind, kwargs", [case for case in CASES if case[0] is not SGD or case[2].get("momentum")])
+def test_state_matches_torch_when_available(cls, kind, kwargs):
+    torch = pytest.importorskip("torch")
+    torch_cls = getattr(torch.optim, TORCH_CLASSES[kind])
+    params = [Parameter(w) for w in _initial()]
+    tensors = [torch.tensor(w, dtype=torch.float64, requires_grad=True) for w in _initial()]
+    ours, theirs = cls(params, **kwargs), torch_cls(tensors, **kwargs)
+    for _ in range(STEPS):
+        ours.zero_grad()
+        theirs.zero_grad()
+        for p, t in zip(params, tensors):
+            p.grad += _loss_grad(p.value)
+            t.grad = torch.from_numpy(_loss_grad(t.detach().numpy()))
+        ours.step()
+        theirs.step()
+    for p, t in zip(params, tensors):
+        torch_state = {name: value for name, value in theirs.state[t].items() if name != "step"}
+        assert set(ours.state[p]) == set(torch_state)
+        for name, value in torch_state.items():
+            np.testing.assert_allclose(ours.state[p][name], value.numpy(), rtol=1e-9, atol=1e-12, err_msg=name)
+
+
+FORGETFUL_CASES = [(SGD, dict(lr=0.05, momentum=0.9)), (AdaGrad, dict()), (RMSProp, dict()), (Adam, dict())]
+
+
+@pytest.mark.parametrize("cls, kwargs", FORGETFUL_CASES)
+def test_grading_forgetful_variant_really_forgets(cls, kwargs):
+    """The grader's "optimizer_state_lost" variant zeroes optimizer.state before each step. It must
+    reach the real arrays: equal to the reference after one step (from zero state either way),
+    different after two. A renamed or moved state would make it a silent copy of the reference."""
+    from bplib.grading.exercises.optimizers import _forgetful
+
+    def run(optimizer_cls, steps):
+        params = [Parameter(w) for w in _initial()]
+        opt = optimizer_cls(params, **kwargs)
+        for _ in range(steps):
+            opt.zero_grad()
+            for p in params:
+                p.grad += _loss_grad(p.value)
+            opt.step()
+        return [p.value for p in params]
+
+    for ref, forgetful in zip(run(cls, 1), run(_forgetful(cls), 1)):
+        np.testing.assert_array_equal(forgetful, ref)
+    for ref, forgetful in zip(run(cls, 2), run(_forgetful(cls), 2)):
+        assert not np.allclose(forgetful, ref, rtol=1e-6, atol=0), f"_forgetful({cls.__name__}) after 2 steps"
+
+
+def test_refuses_the_same_parameter_twice():
+    p = Parameter(np.ones(2))
+    with pytest.raises(ValueError, match="twice"):
+        SGD([p, p], lr=0.1)
