@@ -12,7 +12,8 @@ import os
 
 os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 os.environ.setdefault("OMP_NUM_THREADS", "1")
-LONGEST_FIRST = ["test_binder.py", "test_judge_attacks.py", "test_class_cycle.py", "test_notebooks.py", "test_pipeline.py"]
+LONGEST_FIRST = ["test_binder.py", "test_judge_attacks.py", "test_class_cycle.py", "test_notebooks.py",
+                 "test_pipeline.py"]
 
 
 def pytest_collection_modifyitems(items):

@@ -2,7 +2,7 @@
 """Set up and run the Backprop course with nothing but Python 3.
 
     python3 tasks.py lab        create .venv if needed, then open the course in JupyterLab
-    python3 tasks.py test       create .venv if needed, then run every test (bplib, notebooks, grading)
+    python3 tasks.py test       create .venv if needed, then run ruff and every test (bplib, notebooks, grading)
 
 Instructor commands (see README, "Teaching with this course"):
 
@@ -14,6 +14,9 @@ Instructor commands (see README, "Teaching with this course"):
     python3 tasks.py sample-class
                                 regenerate that sample class (samples/) from the solutions
     python3 tasks.py audit A    flag answers of assignment A that copy the reference or each other
+    python3 tasks.py nbbuild insert|remove NOTEBOOK NAME ...
+                                add an exercise (task, answer and check cells) to a solution notebook,
+                                or take one out (python3 tasks.py nbbuild --help)
     python3 tasks.py bench      time training epochs (benchmarks/)
 
 Each command installs what it needs into .venv on first use and again when pyproject.toml
@@ -61,15 +64,22 @@ def tool(name: str) -> Path:
     return BIN / name
 
 
+def test(args: list[str]) -> None:
+    """The linter first (a second, and it names the line), then every test."""
+    run(PY, "-m", "ruff", "check", ROOT)
+    run(PY, "-m", "pytest", *args)
+
+
 COMMANDS = {
     "lab": lambda args: run(tool("jupyter"), "lab", "--notebook-dir", ROOT, "course/00-welcome.ipynb", *args),
-    "test": lambda args: run(PY, "-m", "pytest", *args),
+    "test": test,
     "release": lambda args: run(PY, ROOT / "tools" / "course.py", "release", *args),
     "execute": lambda args: run(PY, ROOT / "tools" / "course.py", "execute", *args),
     "autograde": lambda args: run(PY, ROOT / "tools" / "course.py", "autograde", *args, cwd=Path.cwd()),
     "demo-class": lambda args: run(PY, ROOT / "tools" / "course.py", "demo-class", *args),
     "sample-class": lambda args: run(PY, ROOT / "tools" / "course.py", "sample-class", *args),
     "audit": lambda args: run(PY, ROOT / "tools" / "audit.py", *args),
+    "nbbuild": lambda args: run(PY, ROOT / "tools" / "nbbuild.py", *args, cwd=Path.cwd()),
     "bench": lambda args: run(PY, ROOT / "benchmarks" / "bench_mlp.py", *args),
 }
 
