@@ -28,10 +28,10 @@ def _initial():
     return [rng.standard_normal(s) for s in SHAPES]
 
 
-def _run_bplib(cls, **kwargs):
+def _run_bplib(cls, steps=STEPS, **kwargs):
     params = [Parameter(w) for w in _initial()]
     opt = cls(params, **kwargs)
-    for _ in range(STEPS):
+    for _ in range(steps):
         opt.zero_grad()
         for p in params:
             p.grad += _loss_grad(p.value)
@@ -250,14 +250,7 @@ def test_grading_forgetful_variant_really_forgets(cls, kwargs):
     from bplib.grading.exercises.optimizers import _forgetful
 
     def run(optimizer_cls, steps):
-        params = [Parameter(w) for w in _initial()]
-        opt = optimizer_cls(params, **kwargs)
-        for _ in range(steps):
-            opt.zero_grad()
-            for p in params:
-                p.grad += _loss_grad(p.value)
-            opt.step()
-        return [p.value for p in params]
+        return _run_bplib(optimizer_cls, steps, **kwargs)
 
     for ref, forgetful in zip(run(cls, 1), run(_forgetful(cls), 1)):
         np.testing.assert_array_equal(forgetful, ref)

@@ -96,9 +96,10 @@ class Exercise:
     def run(self, student: Any, report: Report, rng: np.random.Generator, hidden: bool) -> None:
         raise NotImplementedError
 
-    def serve(self, *args, **kwargs) -> Any:
-        """The reference, computed by the judge when the notebook's cells call it in the sandbox."""
-        return self.reference(*args, **kwargs)
+    def served(self) -> Callable:
+        """What the judge runs when the notebook's cells call the reference in the sandbox: the
+        reference itself, by default (the judge binds the cells' arguments by its signature)."""
+        return self.reference
 
 
 def check_defaults(student: Callable, reference: Callable, report: Report) -> None:

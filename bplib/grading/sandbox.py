@@ -171,16 +171,11 @@ def _withheld(exercise: Any) -> dict[str, Any]:
 def reference_functions(exercises: Iterable[Any]) -> dict[str, Any]:
     """"module.qualname" -> the function, for the ones the judge computes on request while the
     cells run: the served references, and the withheld functions that bplib's layers call."""
-    from .exercise import Exercise
-
     found: dict[str, Any] = {}
     for exercise in exercises:
         served = _served_reference(exercise)
         if served:
-            # An exercise's own serve() (minibatches') when it has one; the judge binds the cells'
-            # arguments by the served function's signature, so otherwise the reference itself.
-            own = type(exercise).serve is not Exercise.serve
-            found[served] = exercise.serve if own else exercise.reference
+            found[served] = exercise.served()
         found.update({path: obj for path, obj in _withheld(exercise).items() if isinstance(obj, types.FunctionType)})
     return found
 

@@ -10,6 +10,7 @@ from typing import Any, Callable
 
 import numpy as np
 
+from ..data import train_test_split
 from ..layers import Parameter
 from .compare import as_checked_array, close, compare
 from .exercise import Case, Exercise, call_student, check_defaults
@@ -318,7 +319,10 @@ class MinibatchExercise(Exercise):
                 elif n > batch_size and not regrouped:
                     report.fail("batches_fixed_blocks", case=case)
 
-    def serve(self, X, y, batch_size, rng=0, *args, **kwargs):
+    def served(self) -> Callable:
+        return self._minibatches_for_the_sandbox
+
+    def _minibatches_for_the_sandbox(self, X, y, batch_size, rng=0, *args, **kwargs):
         """bplib's minibatches for the sandbox's cells. The notebook's Generator stays in the sandbox
         (here it is a Remote): shuffle with a copy of its state, then hand the advanced state back,
         so that the cell gets the batches, and its rng the state, that bplib would give it."""
@@ -361,8 +365,6 @@ class AccuracyGoalExercise(Exercise):
 
     def held_out(self) -> tuple[np.ndarray, np.ndarray]:
         """The notebook's test set (X_test, y_test)."""
-        from ..data import train_test_split
-
         _, X_test, _, y_test = train_test_split(*self.load(), **self.split)
         return X_test, y_test
 
