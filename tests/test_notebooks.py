@@ -130,12 +130,15 @@ def released_runs(tmp_path_factory, monkeypatch_module):
     from nbclient import NotebookClient
 
     monkeypatch_module.setenv("MPLBACKEND", "agg")
+    # Made here, not in the threads: tmp_path_factory is not thread-safe (the first two calls race
+    # to create the worker's base directory, and one removes it under the other).
+    workdirs = {assignment: tmp_path_factory.mktemp(assignment) for assignment in ASSIGNMENTS}
 
     def run(assignment):
         nb = nbformat.read(ROOT / "course" / assignment / f"{assignment}.ipynb", as_version=4)
         try:
             NotebookClient(nb, timeout=120, kernel_name="python3", allow_errors=False,
-                           resources={"metadata": {"path": str(tmp_path_factory.mktemp(assignment))}}).execute()
+                           resources={"metadata": {"path": str(workdirs[assignment])}}).execute()
         except Exception as error:  # reported by the test of that notebook
             return error
         return nb
