@@ -14,9 +14,9 @@ optimizer remembers between steps lives where PyTorch keeps it, in ``optimizer.s
 dict per parameter, holding arrays of the parameter's shape and dtype under torch's names
 (``state[p]["momentum_buffer"]`` for SGD, ``"sum"`` for AdaGrad, ``"square_avg"`` for RMSProp,
 ``"exp_avg"`` and ``"exp_avg_sq"`` for Adam). A step overwrites those arrays in place
-(``m[...] = ...``): writing ``m = ...`` would only rebind a local name, and the next step would
-start again from the old array. Python floats times float32 arrays stay float32, so float32
-training stays float32 throughout.
+(``m[...] = ...``, or ``b *= ...`` in SGD, the benchmarked one): writing ``m = ...`` would only
+rebind a local name, and the next step would start again from the old array. Python floats
+times float32 arrays stay float32, so float32 training stays float32 throughout.
 """
 from __future__ import annotations
 
@@ -108,7 +108,8 @@ class SGD(Optimizer):
             g = p.grad + self.weight_decay * p.value if self.weight_decay else p.grad
             if self.momentum:
                 b = self.state[p]["momentum_buffer"]
-                b[...] = self.momentum * b + g
+                b *= self.momentum  # b = momentum · b + g, in two in-place steps: the one-line form
+                b += g              # makes a temporary as large as the weights (see benchmarks/README.md)
                 g = g + self.momentum * b if self.nesterov else b
             p.value -= self.lr * g
         self.steps += 1
