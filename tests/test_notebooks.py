@@ -127,6 +127,7 @@ def released_runs(tmp_path_factory, monkeypatch_module):
     of the time, and nbval renders every one of them in the solution notebooks."""
     from concurrent.futures import ThreadPoolExecutor
 
+    from jupyter_client.manager import KernelManager
     from nbclient import NotebookClient
 
     monkeypatch_module.setenv("MPLBACKEND", "agg")
@@ -136,8 +137,11 @@ def released_runs(tmp_path_factory, monkeypatch_module):
 
     def run(assignment):
         nb = nbformat.read(ROOT / "course" / assignment / f"{assignment}.ipynb", as_version=4)
+        # The kernel talks through Unix sockets in its own directory, not TCP ports: two kernels
+        # started at once could be handed the same free port ("Address already in use"; CI failed on it).
+        kernel = KernelManager(kernel_name="python3", transport="ipc", ip=str(workdirs[assignment] / "k"))
         try:
-            NotebookClient(nb, timeout=120, kernel_name="python3", allow_errors=False,
+            NotebookClient(nb, km=kernel, timeout=120, allow_errors=False,
                            resources={"metadata": {"path": str(workdirs[assignment])}}).execute()
         except Exception as error:  # reported by the test of that notebook
             return error
