@@ -38,28 +38,39 @@ def alone(f, repeats: int = 300) -> float:
     return (time.perf_counter() - start) / repeats
 
 
-def bplib_phases(X, y, batch_size: int, dtype) -> dict[str, float]:
-    model = bplib_mlp(dtype)
-    loss_fn, optimizer = SoftmaxCrossEntropy(), SGD(model.parameters(), lr=0.01, momentum=0.9)
+def time_phases(X, y, batch_size: int, training_step) -> dict[str, float]:
+    """Seconds per epoch spent in each phase. ``training_step(xb, yb)`` is a generator that
+    yields once at the end of each phase of PHASES; the second of two epochs is kept."""
     spent: dict[str, float] = defaultdict(float)
     for epoch in range(2):  # the first one warms up
         spent.clear()
         for start in range(0, len(X), batch_size):
-            xb, yb = X[start:start + batch_size], y[start:start + batch_size]
-            t0 = time.perf_counter()
-            optimizer.zero_grad()
-            t1 = time.perf_counter()
-            scores = model(xb)
-            t2 = time.perf_counter()
-            loss_fn(scores, yb)
-            dout = loss_fn.backward()
-            t3 = time.perf_counter()
-            model.backward(dout)
-            t4 = time.perf_counter()
-            optimizer.step()
-            t5 = time.perf_counter()
-            for phase, seconds in zip(PHASES, (t1 - t0, t2 - t1, t3 - t2, t4 - t3, t5 - t4)):
-                spent[phase] += seconds
+            before = time.perf_counter()
+            for phase, _ in zip(PHASES, training_step(X[start:start + batch_size], y[start:start + batch_size])):
+                now = time.perf_counter()
+                spent[phase] += now - before
+                before = now
+    return spent
+
+
+def bplib_phases(X, y, batch_size: int, dtype) -> dict[str, float]:
+    model = bplib_mlp(dtype)
+    loss_fn, optimizer = SoftmaxCrossEntropy(), SGD(model.parameters(), lr=0.01, momentum=0.9)
+
+    def training_step(xb, yb):
+        optimizer.zero_grad()
+        yield
+        scores = model(xb)
+        yield
+        loss_fn(scores, yb)
+        dout = loss_fn.backward()
+        yield
+        model.backward(dout)
+        yield
+        optimizer.step()
+        yield
+
+    spent = time_phases(X, y, batch_size, training_step)
     xb = X[:batch_size]
     W, dout = model.layers[0].W.value, np.ones((batch_size, N_HIDDEN), dtype)
     spent["x @ W alone"] = alone(lambda: xb @ W) * len(X) / batch_size
@@ -72,25 +83,21 @@ def torch_phases(torch, X, y, batch_size: int, dtype) -> dict[str, float]:
     model = nn.Sequential(nn.Linear(N_IN, N_HIDDEN), nn.ReLU(), nn.Linear(N_HIDDEN, 10))
     model = model.to(getattr(torch, np.dtype(dtype).name))
     loss_fn, optimizer = nn.CrossEntropyLoss(), torch.optim.SGD(model.parameters(), lr=0.01, momentum=0.9)
+
+    def training_step(xb, yb):
+        optimizer.zero_grad()
+        yield
+        scores = model(xb)
+        yield
+        loss = loss_fn(scores, yb)
+        yield
+        loss.backward()  # the loss's backward too: torch has no separate call for it
+        yield
+        optimizer.step()
+        yield
+
     Xt, yt = torch.from_numpy(X), torch.from_numpy(y)
-    spent: dict[str, float] = defaultdict(float)
-    for epoch in range(2):
-        spent.clear()
-        for start in range(0, len(Xt), batch_size):
-            xb, yb = Xt[start:start + batch_size], yt[start:start + batch_size]
-            t0 = time.perf_counter()
-            optimizer.zero_grad()
-            t1 = time.perf_counter()
-            scores = model(xb)
-            t2 = time.perf_counter()
-            loss = loss_fn(scores, yb)
-            t3 = time.perf_counter()
-            loss.backward()  # the loss's backward too: torch has no separate call for it
-            t4 = time.perf_counter()
-            optimizer.step()
-            t5 = time.perf_counter()
-            for phase, seconds in zip(PHASES, (t1 - t0, t2 - t1, t3 - t2, t4 - t3, t5 - t4)):
-                spent[phase] += seconds
+    spent = time_phases(Xt, yt, batch_size, training_step)
     with torch.no_grad():
         xb, W = Xt[:batch_size], model[0].weight
         dout = torch.ones(batch_size, N_HIDDEN, dtype=W.dtype)
