@@ -48,7 +48,30 @@ pytestmark = pytest.mark.skipif(sandbox.sandbox_problem() is not None,
 
 
 _SIGNATURES = {"leaky_relu": "x, alpha=0.01", "leaky_relu_grad": "x, alpha=0.01", "softmax": "x, axis=-1"}
-DEPENDS = {"sigmoid": ("sigmoid_grad",)}  # sigmoid_grad's solution calls sigmoid
+
+
+def _callers() -> dict[str, set[str]]:
+    """answer -> the other answers whose solution calls it (sigmoid -> sigmoid_grad, ...): an
+    attack on an answer may also cost the checks of those, and only of those. Read from the
+    solution notebook, so that a new exercise needs no entry here."""
+    import ast
+
+    solution = nbformat.read(ROOT / "solutions" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb", as_version=4)
+    answers = {c.metadata["nbgrader"]["grade_id"]: c.source for c in solution.cells
+               if c.metadata.get("nbgrader", {}).get("solution")}
+    callers: dict[str, set[str]] = {name: set() for name in answers}
+    for name, source in answers.items():
+        for node in ast.walk(ast.parse(source)):
+            if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in answers:
+                if node.func.id != name:
+                    callers[node.func.id].add(name)
+    for _ in answers:  # and the callers of the callers
+        for name in callers:
+            callers[name] |= {far for near in callers[name] for far in callers[near]} - {name}
+    return callers
+
+
+DEPENDS = _callers()
 
 
 def _wrong(name: str, attack: str) -> str:
