@@ -204,6 +204,24 @@ def test_insert_refuses_a_taken_name_and_exercise_an_answer_without_markers(solu
         nbbuild.remove_exercise(nb, NAME)
 
 
+def test_prose_and_plots_go_in_with_their_ids(solution):
+    """insert_cells puts markdown and code cells (with their cell_id) after a cell, and the
+    notebook stays valid; a cell without an id, or with one that is taken, is refused."""
+    nb = nbbuild.load_notebook(solution)
+    before = [c.id for c in nb.cells]
+    cells = [nbbuild.markdown("## A new section", cell_id="softplus-intro"),
+             nbbuild.code("plt.show()", cell_id="softplus-plot")]
+    index = nbbuild.insert_cells(nb, "check-accuracy", cells)
+    assert index == nbbuild.find_cell(nb, "check-accuracy") + 1
+    assert [c.id for c in nb.cells] == before[:index] + ["softplus-intro", "softplus-plot"] + before[index:]
+    assert nb.cells[index].cell_type == "markdown" and "".join(nb.cells[index + 1].source) == "plt.show()"
+    nbbuild.save_notebook(nb, solution)  # validates
+    with pytest.raises(ValueError, match="needs its id"):
+        nbbuild.insert_cells(nb, "check-accuracy", [nbbuild.markdown("no id")])
+    with pytest.raises(ValueError, match="already has a cell softplus-plot"):
+        nbbuild.insert_cells(nb, 3, [nbbuild.code("x = 1", cell_id="softplus-plot")])
+
+
 def test_the_command_line_inserts_and_removes(solution, tmp_path, capsys):
     original = solution.read_bytes()
     answer = tmp_path / "softplus.py"

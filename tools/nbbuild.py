@@ -63,16 +63,24 @@ def _source(text: str) -> list[str]:
     return [line + "\n" for line in lines[:-1]] + [lines[-1]]
 
 
-def markdown(text: str) -> dict:
-    """A markdown cell (derivations in LaTeX: $...$ and $$...$$)."""
-    return {"cell_type": "markdown", "metadata": {}, "source": _source(text)}
+def _with_id(cell: dict, cell_id: str | None) -> dict:
+    if cell_id is not None:
+        cell["id"] = cell_id
+    return cell
 
 
-def code(text: str, tags: tuple[str, ...] = ()) -> dict:
-    """An ordinary code cell (worked examples, plots). Tag timing or progress-bar cells
-    "nbval-ignore-output" so that nbval does not compare their varying output."""
+def markdown(text: str, cell_id: str | None = None) -> dict:
+    """A markdown cell (derivations in LaTeX: $...$ and $$...$$). ``cell_id``: its id, needed to
+    insert it into an existing notebook (``insert_cells``); a new notebook numbers its cells itself."""
+    return _with_id({"cell_type": "markdown", "metadata": {}, "source": _source(text)}, cell_id)
+
+
+def code(text: str, tags: tuple[str, ...] = (), cell_id: str | None = None) -> dict:
+    """An ordinary code cell (worked examples, plots), ``cell_id`` as for ``markdown``. Tag timing or
+    progress-bar cells "nbval-ignore-output" so that nbval does not compare their varying output."""
     meta = {"tags": list(tags)} if tags else {}
-    return {"cell_type": "code", "metadata": meta, "source": _source(text), "outputs": [], "execution_count": None}
+    cell = {"cell_type": "code", "metadata": meta, "source": _source(text), "outputs": [], "execution_count": None}
+    return _with_id(cell, cell_id)
 
 
 def setup(notebook: str, imports: str = "") -> dict:
@@ -150,7 +158,7 @@ def exercise(name: str, task: str, answer_text: str, points: int = 1, names: tup
     name : str
         The exercise's name, a key of ``bplib.grading.EXERCISES``; the answer's grade id.
     task : str
-        The markdown stating the task (by the course's habit, headed "### Exercise · `name` (1 point)").
+        The markdown stating the task (by the course's habit, headed "### Exercise N · `name` (1 point)").
     answer_text : str
         The answer cell as for ``answer``: the signature, the docstring and the solution between
         ``### BEGIN SOLUTION`` and ``### END SOLUTION``.
@@ -238,7 +246,7 @@ def insert_exercise(notebook: nbformat.NotebookNode, cells: list[dict], after: s
     ValueError
         If the place breaks the template, or an id of the new cells is already taken.
     """
-    existing, new = notebook["cells"], [nbformat.from_dict(c) for c in cells]
+    existing = notebook["cells"]
     index = find_cell(notebook, after)
     setup = next((i for i, c in enumerate(existing) if grade_id(c) == "setup"), 0)
     summary = next((i for i, c in enumerate(existing) if grade_id(c) == "summary"), len(existing) + 1)
@@ -251,8 +259,22 @@ def insert_exercise(notebook: nbformat.NotebookNode, cells: list[dict], after: s
     if previous is not None and is_answer(previous):
         raise ValueError(f"cell {index} is inside exercise {grade_id(previous)!r}: insert after its check cell, "
                          f"check-{grade_id(previous)}")
+    return insert_cells(notebook, index, cells)
+
+
+def insert_cells(notebook: nbformat.NotebookNode, after: str | int, cells: list[dict]) -> int:
+    """Insert ``cells`` (from ``markdown`` and ``code``, each with its ``cell_id``) after cell ``after``
+    (as for ``find_cell``), in place, for prose and plots around an exercise. Returns the first new index.
+
+    Raises
+    ------
+    ValueError
+        If ``after`` is no cell, a new cell has no id, or an id is the notebook's already.
+    """
+    existing, new = notebook["cells"], [nbformat.from_dict(c) for c in cells]
+    index = find_cell(notebook, after)
     if not all(c.get("id") for c in new):
-        raise ValueError("every cell to insert needs its id, as exercise() gives them")
+        raise ValueError("every cell to insert needs its id: markdown(text, cell_id=...), code(text, cell_id=...)")
     taken = ({c.get("id") for c in existing} | {grade_id(c) for c in existing}) - {None}
     clashes = [c.id for c in new if c.id in taken or grade_id(c) in taken]
     if clashes:
