@@ -3,6 +3,7 @@
 
     python3 tasks.py lab        create .venv if needed, then open the course in JupyterLab
     python3 tasks.py test       create .venv if needed, then run ruff and every test (bplib, notebooks, grading)
+    python3 tasks.py setup      only create .venv, or bring it up to date with pyproject.toml
 
 Instructor commands (see README, "Teaching with this course"):
 
@@ -71,6 +72,7 @@ def test(args: list[str]) -> None:
 
 
 COMMANDS = {
+    "setup": lambda args: print(f"ready: {PY}"),  # main() has made .venv
     "lab": lambda args: run(tool("jupyter"), "lab", "--notebook-dir", ROOT, "course/00-welcome.ipynb", *args),
     "test": test,
     "release": lambda args: run(PY, ROOT / "tools" / "course.py", "release", *args),

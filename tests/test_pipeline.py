@@ -238,3 +238,6 @@ def test_every_course_command_is_reachable_from_tasks_py():
 
     for command in course.COMMANDS:
         assert command in tasks.COMMANDS and f"tasks.py {command}" in tasks.__doc__, command
+    authoring = (ROOT / "docs" / "authoring.md").read_text()
+    for command in tasks.COMMANDS:  # and docs/authoring.md's table of commands lists every one
+        assert f"tasks.py {command}" in tasks.__doc__ and f"| `{command}" in authoring, command
