@@ -189,7 +189,6 @@ class Conv2d(Layer):
         self.b = Parameter(gen.uniform(-bound, bound, out_channels).astype(dtype), "b")
         self._cols: np.ndarray | None = None
         self._x_shape: tuple | None = None
-        self._scratch_arrays: dict[str, np.ndarray] = {}
 
     def _geometry(self) -> dict:
         return {"kernel_size": self.kernel_size, "stride": self.stride, "padding": self.padding}
@@ -197,20 +196,6 @@ class Conv2d(Layer):
     def _output_size(self, x_shape: tuple) -> tuple[int, int]:
         return tuple(output_size(size, k, s, p)
                      for size, k, s, p in zip(x_shape[2:], self.kernel_size, self.stride, self.padding))
-
-    def _scratch(self, name: str, shape: tuple, dtype) -> np.ndarray:
-        """An array of this shape and dtype, kept for the next batch: its content is overwritten.
-
-        cols is kh·kw times as large as the input. Allocating it and the other large
-        intermediates afresh at every step lets the memory allocator hand them back to the
-        operating system after each step and fetch them again, at a page fault per 4 KB: on
-        batches of 64 MNIST images that made a training step up to twice as slow (Dense keeps
-        its xᵀ dout buffer for the same reason). Arrays returned to the caller are always new.
-        """
-        array = self._scratch_arrays.get(name)
-        if array is None or array.shape != shape or array.dtype != dtype:
-            array = self._scratch_arrays[name] = np.empty(shape, dtype=dtype)
-        return array
 
     def forward(self, x) -> np.ndarray:
         """x: (N, C, H, W) -> out: (N, F, Ho, Wo), in x's dtype."""

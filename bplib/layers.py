@@ -115,21 +115,22 @@ class Layer:
                              f"got {dout.shape}")
         return dout
 
-    def _kept_product(self, name: str, a: np.ndarray, b: np.ndarray) -> np.ndarray:
-        """a @ b, written into an array that the layer keeps under ``name`` and overwrites at the next call.
+    def _scratch(self, name: str, shape: tuple, dtype) -> np.ndarray:
+        """An array of this shape and dtype that the layer keeps under ``name``, for a large
+        intermediate result: the next call overwrites it, so it is never handed to the caller.
 
-        Only for a large result that is used up at once, never for one handed to the caller. A new
-        array the size of a weight matrix at every step can cost more than the product itself: the
-        memory allocator may give the memory back to the operating system when the array is freed,
-        and the next step pays a page fault for every 4 KB to get it again. For Dense's xᵀ dout
-        (784 × 128 in benchmarks/bench_mlp.py, float64, batch 256) that was 62,000 page faults
-        and 0.10 s of a 0.54 s epoch (benchmarks/README.md).
+        bplib's one place of buffer reuse for speed, kept where benchmarks/ measured it. A new
+        array as large as a weight matrix at every step can cost more than computing it: the memory
+        allocator may give the memory back to the operating system when the array is freed, and
+        the next step pays a page fault for every 4 KB to get it again. For Dense's xᵀ dout (784 ×
+        128 in benchmarks/bench_mlp.py, float64, batch 256) that was 62,000 page faults and 0.10 s
+        of a 0.54 s epoch; Conv2d's im2col columns, kh·kw times the input, made a step up to twice
+        as slow (benchmarks/README.md).
         """
-        shape, dtype = (a.shape[0], b.shape[1]), np.result_type(a, b)
-        kept = self.__dict__.setdefault("_kept_products", {})
+        kept = self.__dict__.setdefault("_scratch_arrays", {})
         if name not in kept or kept[name].shape != shape or kept[name].dtype != dtype:
             kept[name] = np.empty(shape, dtype=dtype)
-        return np.matmul(a, b, out=kept[name])
+        return kept[name]
 
 
 class Dense(Layer):
@@ -186,7 +187,7 @@ class Dense(Layer):
         """dout: (N, H) -> dx: (N, D), or None if ``input_grad`` is False; adds dW (D, H) and db (H,)."""
         x = self._cached("_x")
         dout = self._check_dout(dout, (x.shape[0], self.out_features)).astype(x.dtype, copy=False)
-        self.W.grad += self._kept_product("dW", x.T, dout)  # x.T @ dout, see _kept_product
+        self.W.grad += np.matmul(x.T, dout, out=self._scratch("xT_dout", self.W.value.shape, x.dtype))  # xᵀ dout
         self.b.grad += dout.sum(axis=0)
         return dout @ self.W.value.T if self.input_grad else None
 
