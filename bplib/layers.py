@@ -119,8 +119,8 @@ class Layer:
         """An array of this shape and dtype that the layer keeps under ``name``, for a large
         intermediate result: the next call overwrites it, so it is never handed to the caller.
 
-        bplib's one place of buffer reuse for speed, kept where benchmarks/ measured it. A new
-        array as large as a weight matrix at every step can cost more than computing it: the memory
+        bplib's one helper for keeping memory between calls, used where benchmarks/ measured that
+        it matters. A new array as large as a weight matrix at every step can cost more than computing it: the memory
         allocator may give the memory back to the operating system when the array is freed, and
         the next step pays a page fault for every 4 KB to get it again. For Dense's xᵀ dout (784 ×
         128 in benchmarks/bench_mlp.py, float64, batch 256) that was 62,000 page faults and 0.10 s
