@@ -141,7 +141,9 @@ def test_header_states_what_was_compared(report):
     # 9 notebooks of 8 answers. Left as released: fay's and gus's 8, and all but the one or two
     # answers each other student wrote, except hal, who wrote all 8. Too short: ada's and dan's
     # relu, and 5 of hal's. Compared: 6 sigmoids, and hal's sigmoid, leaky_relu_grad and softmax.
-    assert "Answer cells: 72 (9 compared, 7 too short to judge, 56 unchanged from the released stub)" in report
+    counted = next((line for line in report.splitlines() if line.startswith("- Answer cells:")), None)
+    assert counted == "- Answer cells: 72 (9 compared, 7 too short to judge, 56 unchanged from the released stub)", \
+        f"the report counts: {counted}"
     assert "Threshold: similarity of at least 0.9 is flagged" in report
     assert "never changes a grade" in report and "Read the flagged cells" in report
 
@@ -260,10 +262,11 @@ def test_a_large_class_of_reference_copies_gives_a_short_report(tmp_path):
     assert "Submissions: 60 read" in report
     matches = _rows(report, "Matches the reference")
     assert {r["student"] for r in matches} == {f"copy-{i:02}" for i in range(30)}
-    assert {r["cell"] for r in matches} == {"sigmoid", "leaky_relu_grad", "softmax"}
+    compared = ["leaky_relu_grad", "sigmoid", "softmax"]  # the answers long enough to compare
+    assert sorted({r["cell"] for r in matches}) == compared
     assert _alike_through_the_reference(report) == [
         f"{cell}: 30 students match the reference (they are listed above), so every pair of them is alike too."
-        for cell in ("leaky_relu_grad", "sigmoid", "softmax")
+        for cell in compared
     ]
     assert not any(r["student A"].startswith("copy-") and r["student B"].startswith("copy-")
                    for r in _rows(report, "Similar submissions"))

@@ -17,6 +17,7 @@ an early student, then every attacker, then two late students, so that an attack
 """
 from __future__ import annotations
 
+import ast
 import hashlib
 import html
 import re
@@ -47,21 +48,20 @@ pytestmark = pytest.mark.skipif(sandbox.sandbox_problem() is not None,
                                 reason=f"no sandbox here: {sandbox.sandbox_problem()}")
 
 
-_SIGNATURES = {"leaky_relu": "x, alpha=0.01", "leaky_relu_grad": "x, alpha=0.01", "softmax": "x, axis=-1"}
-
-
-def _callers() -> dict[str, set[str]]:
-    """answer -> the other answers whose solution calls it (sigmoid -> sigmoid_grad, ...): an
-    attack on an answer may also cost the checks of those, and only of those. Read from the
-    solution notebook, so that a new exercise needs no entry here."""
-    import ast
-
+def _solution_answers() -> dict[str, ast.Module]:
+    """answer's name -> its solution cell, parsed: what the tests below read of the notebook, so
+    that a new exercise in it needs no entry here."""
     solution = nbformat.read(ROOT / "solutions" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb", as_version=4)
-    answers = {c.metadata["nbgrader"]["grade_id"]: c.source for c in solution.cells
-               if c.metadata.get("nbgrader", {}).get("solution")}
+    return {c.metadata["nbgrader"]["grade_id"]: ast.parse(c.source) for c in solution.cells
+            if c.metadata.get("nbgrader", {}).get("solution")}
+
+
+def _callers(answers: dict[str, ast.Module]) -> dict[str, set[str]]:
+    """answer -> the other answers whose solution calls it (sigmoid -> sigmoid_grad, ...): an
+    attack on an answer may also cost the checks of those, and only of those."""
     callers: dict[str, set[str]] = {name: set() for name in answers}
-    for name, source in answers.items():
-        for node in ast.walk(ast.parse(source)):
+    for name, tree in answers.items():
+        for node in ast.walk(tree):
             if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in answers:
                 if node.func.id != name:
                     callers[node.func.id].add(name)
@@ -71,13 +71,16 @@ def _callers() -> dict[str, set[str]]:
     return callers
 
 
-DEPENDS = _callers()
+ANSWERS = _solution_answers()
+DEPENDS = _callers(ANSWERS)
+_SIGNATURES = {name: ast.unparse(node.args) for name, tree in ANSWERS.items()  # "x, alpha=0.01"
+               for node in tree.body if isinstance(node, ast.FunctionDef) and node.name == name}
 
 
 def _wrong(name: str, attack: str) -> str:
     """A wrong ``name`` (x / 2), then the attack, whose errors are swallowed."""
     body = textwrap.indent(textwrap.dedent(attack).strip(), "    ")
-    return (f"def {name}({_SIGNATURES.get(name, 'x')}):\n    return x * 0.5\n\ntry:\n{body}\n"
+    return (f"def {name}({_SIGNATURES[name]}):\n    return x * 0.5\n\ntry:\n{body}\n"
             "except BaseException as error:\n    print('attack failed:', type(error).__name__)\n")
 
 
