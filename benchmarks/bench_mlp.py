@@ -139,11 +139,17 @@ def time_bplib(X, y, batch_size: int, dtype, repeats: int, input_grad: bool) -> 
 # ----------------------------------------------------------------------------------------
 # PyTorch (optional)
 # ----------------------------------------------------------------------------------------
+def torch_mlp(torch, dtype):
+    """bplib_mlp's network in PyTorch, in that dtype (its own initial weights)."""
+    nn = torch.nn
+    model = nn.Sequential(nn.Linear(N_IN, N_HIDDEN), nn.ReLU(), nn.Linear(N_HIDDEN, N_OUT))
+    return model.to(getattr(torch, np.dtype(dtype).name))
+
+
 def time_torch(torch, X, y, batch_size: int, dtype, init: list[np.ndarray], repeats: int, input_grad: bool) -> float:
     nn = torch.nn
     W1, b1, W2, b2 = init
-    model = nn.Sequential(nn.Linear(N_IN, N_HIDDEN), nn.ReLU(), nn.Linear(N_HIDDEN, N_OUT))
-    model = model.to(getattr(torch, np.dtype(dtype).name))
+    model = torch_mlp(torch, dtype)
     with torch.no_grad():  # bplib stores W as (in, out); torch's Linear as (out, in)
         model[0].weight.copy_(torch.from_numpy(W1.T.copy()))
         model[0].bias.copy_(torch.from_numpy(b1))

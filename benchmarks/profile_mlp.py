@@ -20,7 +20,7 @@ import time
 from collections import defaultdict
 
 import numpy as np
-from bench_mlp import N_HIDDEN, N_IN, blas_threads, bplib_mlp, import_torch, synthetic_data
+from bench_mlp import LR, MOMENTUM, N_HIDDEN, blas_threads, bplib_mlp, import_torch, synthetic_data, torch_mlp
 
 from bplib.losses import SoftmaxCrossEntropy
 from bplib.optim import SGD
@@ -55,7 +55,7 @@ def time_phases(X, y, batch_size: int, training_step) -> dict[str, float]:
 
 def bplib_phases(X, y, batch_size: int, dtype) -> dict[str, float]:
     model = bplib_mlp(dtype)
-    loss_fn, optimizer = SoftmaxCrossEntropy(), SGD(model.parameters(), lr=0.01, momentum=0.9)
+    loss_fn, optimizer = SoftmaxCrossEntropy(), SGD(model.parameters(), lr=LR, momentum=MOMENTUM)
 
     def training_step(xb, yb):
         optimizer.zero_grad()
@@ -79,10 +79,8 @@ def bplib_phases(X, y, batch_size: int, dtype) -> dict[str, float]:
 
 
 def torch_phases(torch, X, y, batch_size: int, dtype) -> dict[str, float]:
-    nn = torch.nn
-    model = nn.Sequential(nn.Linear(N_IN, N_HIDDEN), nn.ReLU(), nn.Linear(N_HIDDEN, 10))
-    model = model.to(getattr(torch, np.dtype(dtype).name))
-    loss_fn, optimizer = nn.CrossEntropyLoss(), torch.optim.SGD(model.parameters(), lr=0.01, momentum=0.9)
+    model = torch_mlp(torch, dtype)
+    loss_fn, optimizer = torch.nn.CrossEntropyLoss(), torch.optim.SGD(model.parameters(), lr=LR, momentum=MOMENTUM)
 
     def training_step(xb, yb):
         optimizer.zero_grad()

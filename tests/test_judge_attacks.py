@@ -52,8 +52,7 @@ def _solution_answers() -> dict[str, ast.Module]:
     """answer's name -> its solution cell, parsed: what the tests below read of the notebook, so
     that a new exercise in it needs no entry here."""
     solution = nbformat.read(ROOT / "solutions" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb", as_version=4)
-    return {c.metadata["nbgrader"]["grade_id"]: ast.parse(c.source) for c in solution.cells
-            if c.metadata.get("nbgrader", {}).get("solution")}
+    return {submissions.grade_id(c): ast.parse(c.source) for c in solution.cells if submissions.is_answer(c)}
 
 
 def _callers(answers: dict[str, ast.Module]) -> dict[str, set[str]]:
